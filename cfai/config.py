@@ -1,0 +1,179 @@
+"""Where a client sends requests and with which headers, resolved once from arguments and the environment.
+
+Arguments win over environment variables; the variable names and their aliases are those Cloudflare's own tools use.
+The generic `BASE_URL` is deliberately not read: any application's `BASE_URL` would redirect our traffic.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from cfai.version import __version__
+
+StreamMode = Literal["auto", "buffered", "responses", "chat_completions"]
+STREAM_MODES: tuple[StreamMode, ...] = ("auto", "buffered", "responses", "chat_completions")
+
+ACCOUNT_ID_ENV = ("CLOUDFLARE_ACCOUNT_ID", "CF_ACCOUNT_ID")
+API_TOKEN_ENV = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_AUTH_TOKEN", "CF_AI_API_TOKEN")
+BASE_URL_ENV = "CLOUDFLARE_AI_BASE_URL"
+GATEWAY_ENV = "CLOUDFLARE_AI_GATEWAY"
+
+CLOUDFLARE_API_HOST = "api.cloudflare.com"
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+
+_ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
+# AI Gateway options become `cf-aig-<name>` headers; names follow Cloudflare's docs, with `_` for `-`.
+_GATEWAY_OPTIONS = frozenset(
+    {"cache_ttl", "skip_cache", "cache_key", "collect_log", "request_timeout", "max_attempts", "retry_delay",
+     "backoff", "metadata", "event_id"}
+)
+
+
+class ConfigurationError(ValueError):
+    """A client setting is missing or invalid; raised before any request is sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    base_url: str
+    headers: Mapping[str, str]
+    timeout: httpx.Timeout
+    max_retries: int
+    stream_mode: StreamMode
+    token: SecretStr
+
+    @property
+    def is_cloudflare(self) -> bool:
+        return urlsplit(self.base_url).hostname == CLOUDFLARE_API_HOST
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path}"
+
+
+def _first_env(names: tuple[str, ...], env: Mapping[str, str]) -> str | None:
+    return next((env[name] for name in names if env.get(name)), None)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(base_url: str | None, account_id: str | None, env: Mapping[str, str]) -> str:
+    base_url = base_url or env.get(BASE_URL_ENV)
+    if not base_url:
+        account_id = account_id or _first_env(ACCOUNT_ID_ENV, env)
+        if not account_id:
+            raise ConfigurationError(
+                "No Cloudflare account id: pass account_id= or set CLOUDFLARE_ACCOUNT_ID (or CF_ACCOUNT_ID). "
+                "It is the 32-character hex id shown on the Workers AI page of the Cloudflare dashboard."
+            )
+        if not _ACCOUNT_ID.fullmatch(account_id.strip().lower()):
+            raise ConfigurationError(
+                "The Cloudflare account id must be 32 hexadecimal characters; got "
+                f"{len(account_id)} characters. Check CLOUDFLARE_ACCOUNT_ID or account_id=."
+            )
+        return DEFAULT_BASE_URL.format(account_id=quote(account_id.strip().lower(), safe=""))
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}.")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            "base_url uses plain http for a host that is not loopback; the API token would travel unencrypted. "
+            "Use https, or http only with 127.0.0.1/localhost (the emulator)."
+        )
+    return base_url.rstrip("/")
+
+
+def resolve_token(api_token: str | SecretStr | None, env: Mapping[str, str]) -> SecretStr:
+    if isinstance(api_token, SecretStr):
+        api_token = api_token.get_secret_value()
+    token = api_token or _first_env(API_TOKEN_ENV, env)
+    if not token:
+        raise ConfigurationError(
+            "No Cloudflare API token: pass api_token= or set CLOUDFLARE_API_TOKEN (or CLOUDFLARE_AUTH_TOKEN, "
+            "CF_AI_API_TOKEN) to a token with the Workers AI Read permission."
+        )
+    return SecretStr(token.strip())
+
+
+def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if gateway_id:
+        headers["cf-aig-gateway-id"] = gateway_id
+    for name, value in (options or {}).items():
+        key = name.replace("-", "_").removeprefix("cf_aig_")
+        if key not in _GATEWAY_OPTIONS:
+            raise ConfigurationError(
+                f"Unknown AI Gateway option {name!r}; known options: {', '.join(sorted(_GATEWAY_OPTIONS))}."
+            )
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, Mapping):
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        else:
+            text = str(value)
+        headers["cf-aig-" + key.replace("_", "-")] = text
+    return headers
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
+
+
+def resolve_config(
+    *,
+    account_id: str | None = None,
+    api_token: str | SecretStr | None = None,
+    base_url: str | None = None,
+    gateway_id: str | None = None,
+    gateway_options: Mapping[str, object] | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    max_retries: int = 2,
+    session_id: str | None = None,
+    default_headers: Mapping[str, str] | None = None,
+    stream_mode: StreamMode = "auto",
+    env: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    env = os.environ if env is None else env
+    if stream_mode not in STREAM_MODES:
+        raise ConfigurationError(f"stream_mode must be one of {', '.join(STREAM_MODES)}; got {stream_mode!r}.")
+    if max_retries < 0:
+        raise ConfigurationError("max_retries must be 0 or more.")
+    token = resolve_token(api_token, env)
+    url = resolve_base_url(base_url, account_id, env)
+    headers = {
+        "authorization": f"Bearer {token.get_secret_value()}",
+        "user-agent": f"cfai/{__version__}",
+        **gateway_headers(gateway_id or env.get(GATEWAY_ENV), gateway_options),
+    }
+    if session_id:
+        headers["x-session-affinity"] = session_id
+    headers.update({key.lower(): value for key, value in (default_headers or {}).items()})
+    return ClientConfig(
+        base_url=url,
+        headers=headers,
+        timeout=resolve_timeout(timeout),
+        max_retries=max_retries,
+        stream_mode=stream_mode,
+        token=token,
+    )

@@ -1,0 +1,312 @@
+"""The one way this package talks HTTP: sync and async Workers AI clients over httpx.
+
+Everything but the I/O is shared: settings come from `cfai.config`, retry decisions from `cfai.retry`, reply parsing
+and stream translation from `cfai.wire`. The two client classes below are mirror images that only send bytes, sleep
+and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from cfai.config import ClientConfig, StreamMode, resolve_config
+from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
+from cfai.retry import RetryPolicy, retry_delay
+from cfai.wire.accumulator import replay
+from cfai.wire.reply import reply_from_bytes
+from cfai.wire.request import dumps
+from cfai.wire.responses_stream import ResponsesStreamReader
+from cfai.wire.sse import SSEDecoder
+from cfai.wire.stop import StopFilter, stop_reply
+from cfai.wire.types import Reply, StreamEvent
+
+__all__ = ["AsyncWorkersAIClient", "WorkersAIClient"]
+
+RESPONSES_PATH = "responses"
+
+
+@contextmanager
+def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
+    """Turns httpx's transport exceptions into ours, keeping the cause chained for debugging."""
+    try:
+        yield
+    except httpx.TimeoutException as error:
+        raise APITimeoutError(
+            f"Workers AI did not answer in time ({type(error).__name__}); raise timeout= or try again."
+        ) from error
+    except (httpx.TransportError, httpx.StreamError) as error:
+        message = redact(str(error) or type(error).__name__, secrets)
+        raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
+
+
+class _Shared:
+    """Settings and pure per-request decisions common to both clients."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        api_token: str | SecretStr | None = None,
+        base_url: str | None = None,
+        gateway_id: str | None = None,
+        gateway_options: Mapping[str, object] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        session_id: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        stream_mode: StreamMode = "auto",
+        config: ClientConfig | None = None,
+    ) -> None:
+        self.config = config or resolve_config(
+            account_id=account_id,
+            api_token=api_token,
+            base_url=base_url,
+            gateway_id=gateway_id,
+            gateway_options=gateway_options,
+            timeout=timeout,
+            max_retries=max_retries,
+            session_id=session_id,
+            default_headers=default_headers,
+            stream_mode=stream_mode,
+        )
+        self.policy = RetryPolicy(max_retries=self.config.max_retries)
+        self.secrets = (self.config.token.get_secret_value(),)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.config.base_url!r})"
+
+    def stream_mode(self, mode: StreamMode | None) -> StreamMode:
+        chosen = mode or self.config.stream_mode
+        if chosen == "auto":
+            # Cloudflare does not stream /responses for gpt-oss (WIRE.md); other servers usually do.
+            return "buffered" if self.config.is_cloudflare else "responses"
+        if chosen == "chat_completions":
+            raise NotImplementedError("stream_mode='chat_completions' is not available yet; use 'buffered'.")
+        return chosen
+
+    def build(self, client: httpx.Client | httpx.AsyncClient, body: Mapping[str, Any]) -> httpx.Request:
+        return client.build_request(
+            "POST",
+            self.config.url(RESPONSES_PATH),
+            content=dumps(body).encode(),
+            headers={**self.config.headers, "content-type": "application/json"},
+            timeout=self.config.timeout,
+        )
+
+    def error_for(self, response: httpx.Response) -> WorkersAIError:
+        return error_from_status(response.status_code, response.content, response.headers, secrets=self.secrets)
+
+
+def _with_stream(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {**body, "stream": True}
+
+
+def _is_json(response: httpx.Response) -> bool:
+    # Some servers ignore `stream: true` and answer one JSON reply (Cloudflare's /ai/run once did, WIRE.md quirk 1).
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith("application/json")
+
+
+def _incomplete_stream() -> APIConnectionError:
+    return APIConnectionError(
+        "The Workers AI stream ended before the response was complete; the partial answer was discarded."
+    )
+
+
+class WorkersAIClient(_Shared):
+    """Synchronous client. Creates its httpx.Client on first use and closes only a client it created."""
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **settings: Any,
+    ) -> None:
+        super().__init__(**settings)
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._sleep = sleep
+
+    @property
+    def http_client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.config.timeout)
+        return self._http
+
+    def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
+        """Sends a Responses request and returns the whole reply."""
+        response = self._send(body)
+        reply = reply_from_bytes(response.content)
+        return stop_reply(reply, stop) if stop else reply
+
+    def stream(
+        self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
+    ) -> Iterator[StreamEvent]:
+        """Yields stream events ending with one ReplyDone; see DESIGN.md's stream modes."""
+        events = self._buffered(body) if self.stream_mode(mode) == "buffered" else self._responses_sse(body)
+        if not stop:
+            yield from events
+            return
+        stop_filter = StopFilter(stop)
+        for event in events:
+            yield from stop_filter.feed(event)
+
+    def _buffered(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        yield from replay(self.create(body))
+
+    def _responses_sse(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        response = self._send(_with_stream(body), stream=True)
+        try:
+            if _is_json(response):
+                yield from replay(reply_from_bytes(response.read()))
+                return
+            decoder, reader = SSEDecoder(), ResponsesStreamReader()
+            with translate_errors(self.secrets):
+                for chunk in response.iter_bytes():
+                    for sse in decoder.feed(chunk):
+                        yield from reader.read(sse)
+            for sse in decoder.close():
+                yield from reader.read(sse)
+            if not reader.done:
+                raise _incomplete_stream()
+        finally:
+            response.close()
+
+    def _send(self, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Response:
+        """The request loop: the single place where retries happen, always before any byte reaches the caller."""
+        attempt = 0
+        while True:
+            try:
+                with translate_errors(self.secrets):
+                    response = self.http_client.send(self.build(self.http_client, body), stream=stream)
+                    if response.is_success:
+                        return response
+                    response.read()
+                    response.close()
+                raise self.error_for(response)
+            except WorkersAIError as error:
+                delay = retry_delay(self.policy, attempt, error)
+                if delay is None:
+                    raise
+            self._sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        if self._http is not None and self._owns_http:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> WorkersAIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncWorkersAIClient(_Shared):
+    """Asynchronous client, the mirror of WorkersAIClient.
+
+    The httpx.AsyncClient it creates belongs to one event loop; when called from another loop (a second
+    `asyncio.run`, a notebook restarting its loop) it starts a fresh one instead of failing on stale connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        **settings: Any,
+    ) -> None:
+        super().__init__(**settings)
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sleep = sleep
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        if not self._owns_http:
+            assert self._http is not None
+            return self._http
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            self._http = httpx.AsyncClient(timeout=self.config.timeout)
+            self._loop = loop
+        return self._http
+
+    async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
+        response = await self._send(body)
+        reply = reply_from_bytes(response.content)
+        return stop_reply(reply, stop) if stop else reply
+
+    async def stream(
+        self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        events = self._buffered(body) if self.stream_mode(mode) == "buffered" else self._responses_sse(body)
+        stop_filter = StopFilter(stop) if stop else None
+        async for event in events:
+            for item in stop_filter.feed(event) if stop_filter else (event,):
+                yield item
+
+    async def _buffered(self, body: Mapping[str, Any]) -> AsyncIterator[StreamEvent]:
+        for event in replay(await self.create(body)):
+            yield event
+
+    async def _responses_sse(self, body: Mapping[str, Any]) -> AsyncIterator[StreamEvent]:
+        response = await self._send(_with_stream(body), stream=True)
+        try:
+            if _is_json(response):
+                for event in replay(reply_from_bytes(await response.aread())):
+                    yield event
+                return
+            decoder, reader = SSEDecoder(), ResponsesStreamReader()
+            with translate_errors(self.secrets):
+                async for chunk in response.aiter_bytes():
+                    for sse in decoder.feed(chunk):
+                        for event in reader.read(sse):
+                            yield event
+            for sse in decoder.close():
+                for event in reader.read(sse):
+                    yield event
+            if not reader.done:
+                raise _incomplete_stream()
+        finally:
+            await response.aclose()
+
+    async def _send(self, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                with translate_errors(self.secrets):
+                    client = self.http_client
+                    response = await client.send(self.build(client, body), stream=stream)
+                    if response.is_success:
+                        return response
+                    await response.aread()
+                    await response.aclose()
+                raise self.error_for(response)
+            except WorkersAIError as error:
+                delay = retry_delay(self.policy, attempt, error)
+                if delay is None:
+                    raise
+            await self._sleep(delay)
+            attempt += 1
+
+    async def aclose(self) -> None:
+        if self._http is not None and self._owns_http:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> AsyncWorkersAIClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,68 @@
+"""The Responses wire protocol: request building, reply parsing, stream decoding and folding. Pure, no I/O."""
+
+from cfai.wire.accumulator import ReplyAccumulator, replay
+from cfai.wire.reply import reply_from_bytes, reply_from_json, usage_from_json
+from cfai.wire.request import (
+    REASONING_EFFORTS,
+    ReasoningEffort,
+    assistant_item,
+    build_request,
+    function_call_item,
+    function_call_output_item,
+    function_tool,
+    inline_refs,
+    input_image,
+    input_text,
+    json_schema_format,
+    message_item,
+    reasoning_item,
+    tool_choice_value,
+    validate_reasoning_effort,
+)
+from cfai.wire.stop import StopFilter, stop_reply, truncate_at_stop
+from cfai.wire.types import (
+    ReasoningDelta,
+    Reply,
+    ReplyDone,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallArgumentsDelta,
+    ToolCallStarted,
+    Usage,
+)
+
+__all__ = [
+    "REASONING_EFFORTS",
+    "ReasoningDelta",
+    "ReasoningEffort",
+    "Reply",
+    "ReplyAccumulator",
+    "ReplyDone",
+    "StopFilter",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallArgumentsDelta",
+    "ToolCallStarted",
+    "Usage",
+    "assistant_item",
+    "build_request",
+    "function_call_item",
+    "function_call_output_item",
+    "function_tool",
+    "inline_refs",
+    "input_image",
+    "input_text",
+    "json_schema_format",
+    "message_item",
+    "reasoning_item",
+    "replay",
+    "reply_from_bytes",
+    "reply_from_json",
+    "stop_reply",
+    "tool_choice_value",
+    "truncate_at_stop",
+    "usage_from_json",
+    "validate_reasoning_effort",
+]

@@ -1,0 +1,194 @@
+"""Building Responses requests: the item shapes of `input`, tool definitions, and the request body itself.
+
+Pure functions returning new dicts. The rules come from what Cloudflare and other stateless Responses servers accept:
+no `store`, no `previous_response_id`, no null fields, no empty `tools` list (ANCHORS.md, pitfalls).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+ReasoningEffort = Literal["low", "medium", "high"]
+REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
+
+# Server-side state is not documented for Workers AI; sending these breaks stateless servers.
+_NEVER_SENT = frozenset({"store", "previous_response_id"})
+
+
+def validate_reasoning_effort(effort: str | None) -> ReasoningEffort | None:
+    if effort is None:
+        return None
+    for known in REASONING_EFFORTS:
+        if effort == known:
+            return known
+    raise ValueError(
+        f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)} for gpt-oss (reasoning cannot be "
+        f"turned off); got {effort!r}."
+    )
+
+
+def dumps(value: Any) -> str:
+    """JSON text as the model should see it: Unicode kept as is, no padding."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Input items.
+
+
+def message_item(role: Literal["user", "system", "developer"], content: str | list[dict[str, Any]]) -> dict[str, Any]:
+    return {"role": role, "content": content}
+
+
+def input_text(text: str) -> dict[str, Any]:
+    return {"type": "input_text", "text": text}
+
+
+def input_image(url: str, detail: str | None = None) -> dict[str, Any]:
+    part: dict[str, Any] = {"type": "input_image", "image_url": url}
+    if detail:
+        part["detail"] = detail
+    return part
+
+
+def assistant_item(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}
+
+
+def reasoning_item(text: str) -> dict[str, Any]:
+    # Raw chain of thought goes back as content, never with the server's `rs_` id (stateless servers reject ids).
+    return {"type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": text}]}
+
+
+def function_call_item(call_id: str, name: str, arguments: str | Mapping[str, Any]) -> dict[str, Any]:
+    text = arguments if isinstance(arguments, str) else dumps(arguments)
+    return {"type": "function_call", "call_id": call_id, "name": name, "arguments": text}
+
+
+def function_call_output_item(call_id: str, output: str | Any) -> dict[str, Any]:
+    text = output if isinstance(output, str) else dumps(output)
+    return {"type": "function_call_output", "call_id": call_id, "output": text}
+
+
+# Tools and output formats.
+
+
+def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Returns the schema with local `$ref`s to `$defs`/`definitions` replaced by their targets.
+
+    gpt-oss does not follow references well (WIRE.md, quirk 4). Recursive references are left as they are after
+    one expansion, so the result stays finite.
+    """
+    definitions: dict[str, Any] = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+
+    def expand(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, list):
+            return [expand(item, seen) for item in node]
+        if not isinstance(node, Mapping):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in definitions and ref not in seen:
+            target = definitions[ref.rsplit("/", 1)[-1]]
+            siblings = {key: value for key, value in node.items() if key != "$ref"}
+            return expand({**target, **siblings}, seen | {ref})
+        return {
+            key: expand(value, seen) for key, value in node.items() if key not in ("$defs", "definitions")
+        }
+
+    result: dict[str, Any] = expand(copy.deepcopy(dict(schema)), frozenset())
+    return result
+
+
+def function_tool(
+    name: str,
+    description: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    strict: bool | None = None,
+) -> dict[str, Any]:
+    """A tool in the flat Responses shape (not the nested Chat Completions one)."""
+    tool: dict[str, Any] = {
+        "type": "function",
+        "name": name,
+        "parameters": inline_refs(parameters or {"type": "object", "properties": {}}),
+    }
+    if description:
+        tool["description"] = description
+    if strict is not None:
+        tool["strict"] = strict
+    return tool
+
+
+def tool_choice_value(choice: str | Mapping[str, Any] | None, tool_names: Sequence[str]) -> Any:
+    """Normalises the choices users write (`"any"`, a tool name, nested dicts) to the Responses form."""
+    if choice is None or choice in ("auto", "none", "required"):
+        return choice
+    if choice == "any":
+        return "required"
+    if isinstance(choice, str):
+        if choice not in tool_names:
+            raise ValueError(f"tool_choice names {choice!r}, which is not among the bound tools {list(tool_names)}.")
+        return {"type": "function", "name": choice}
+    if isinstance(choice, Mapping):
+        name = choice.get("name") or (choice.get("function") or {}).get("name")
+        if isinstance(name, str):
+            return tool_choice_value(name, tool_names)
+    raise ValueError(f"Unsupported tool_choice {choice!r}: use 'auto', 'none', 'required'/'any' or a tool name.")
+
+
+def json_schema_format(name: str, schema: Mapping[str, Any], *, strict: bool | None = None) -> dict[str, Any]:
+    fmt: dict[str, Any] = {"type": "json_schema", "name": name, "schema": inline_refs(schema)}
+    if strict is not None:
+        fmt["strict"] = strict
+    return fmt
+
+
+JSON_OBJECT_FORMAT: Mapping[str, str] = {"type": "json_object"}
+
+
+def build_request(
+    *,
+    model: str,
+    input: str | Sequence[Mapping[str, Any]],
+    instructions: str | None = None,
+    tools: Iterable[Mapping[str, Any]] | None = None,
+    tool_choice: Any = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning_effort: str | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    text_format: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of `POST /responses`; unset options are left out rather than sent as null."""
+    effort = validate_reasoning_effort(reasoning_effort)
+    body: dict[str, Any] = {"model": model}
+    if instructions:
+        body["instructions"] = instructions
+    body["input"] = input if isinstance(input, str) else list(input)
+    tool_list = list(tools or ())
+    if tool_list:
+        body["tools"] = tool_list
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = parallel_tool_calls
+    if effort:
+        body["reasoning"] = {"effort": effort}
+    if max_output_tokens is not None:
+        if max_output_tokens < 1:
+            raise ValueError(f"max_tokens must be a positive number of tokens; got {max_output_tokens}.")
+        body["max_output_tokens"] = max_output_tokens
+    if temperature is not None:
+        body["temperature"] = temperature
+    if top_p is not None:
+        body["top_p"] = top_p
+    if text_format:
+        body["text"] = {"format": dict(text_format)}
+    for key, value in (extra or {}).items():
+        if value is not None and key not in _NEVER_SENT:
+            body[key] = value
+    return body

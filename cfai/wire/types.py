@@ -1,0 +1,107 @@
+"""The Responses reply and stream-event types every layer above the wire speaks.
+
+A reply is reduced to what the adapters map (reasoning, answer text, tool calls, usage, status); the raw JSON is kept
+beside it for callers that want more. Stream events are the few kinds the adapters turn into chunks, whatever the
+server sent (Responses SSE, Chat Completions SSE, or a non-streamed reply replayed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["completed", "incomplete", "failed", "in_progress", "queued", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one reply; `cached_tokens` are part of `input_tokens`, `reasoning_tokens` of `output_tokens`."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A `function_call` output item; `arguments` is the JSON text exactly as the model wrote it."""
+
+    call_id: str
+    name: str
+    arguments: str
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One model reply, the same whether it arrived whole or was folded from stream events."""
+
+    id: str
+    model: str
+    status: Status
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    refusal: str = ""
+    usage: Usage | None = None
+    incomplete_reason: str | None = None
+    created_at: int | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def finish_reason(self) -> Literal["stop", "length", "tool_calls", "content_filter"]:
+        """The Chat Completions name of why the reply ended, which both frameworks report."""
+        if self.status == "incomplete":
+            return "content_filter" if self.incomplete_reason == "content_filter" else "length"
+        return "tool_calls" if self.tool_calls else "stop"
+
+    @property
+    def is_reasoning_only(self) -> bool:
+        """True when the output budget went to reasoning and no answer or tool call came back."""
+        return not (self.text or self.tool_calls or self.refusal) and self.status == "incomplete"
+
+
+# Stream events. `index` is the output item's position, so parallel tool calls keep their own argument streams.
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    delta: str
+    index: int = 0
+    kind: Literal["reasoning"] = "reasoning"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    delta: str
+    index: int = 0
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    call_id: str
+    name: str
+    index: int = 0
+    id: str | None = None
+    kind: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallArgumentsDelta:
+    delta: str
+    index: int = 0
+    kind: Literal["tool_call_arguments"] = "tool_call_arguments"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDone:
+    """The last event of every stream: the whole reply, with usage, status and ids (usage appears only here)."""
+
+    reply: Reply
+    kind: Literal["done"] = "done"
+
+
+StreamEvent = ReasoningDelta | TextDelta | ToolCallStarted | ToolCallArgumentsDelta | ReplyDone
