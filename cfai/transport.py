@@ -20,7 +20,7 @@ from cfai.config import ClientConfig, StreamMode, resolve_config
 from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
-from cfai.wire.reply import reply_from_bytes
+from cfai.wire.reply import reply_from_bytes, salvage_tool_call
 from cfai.wire.request import dumps
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
@@ -144,7 +144,7 @@ class WorkersAIClient(_Shared):
     def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         """Sends a Responses request and returns the whole reply."""
         response = self._send(body)
-        reply = reply_from_bytes(response.content)
+        reply = salvage_tool_call(reply_from_bytes(response.content), body)
         return stop_reply(reply, stop) if stop else reply
 
     def stream(
@@ -244,7 +244,7 @@ class AsyncWorkersAIClient(_Shared):
 
     async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         response = await self._send(body)
-        reply = reply_from_bytes(response.content)
+        reply = salvage_tool_call(reply_from_bytes(response.content), body)
         return stop_reply(reply, stop) if stop else reply
 
     async def stream(

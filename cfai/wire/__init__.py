@@ -1,7 +1,7 @@
 """The Responses wire protocol: request building, reply parsing, stream decoding and folding. Pure, no I/O."""
 
 from cfai.wire.accumulator import ReplyAccumulator, replay
-from cfai.wire.reply import reply_from_bytes, reply_from_json, usage_from_json
+from cfai.wire.reply import reply_from_bytes, reply_from_json, salvage_tool_call, usage_from_json
 from cfai.wire.request import (
     REASONING_EFFORTS,
     ReasoningEffort,
@@ -15,6 +15,7 @@ from cfai.wire.request import (
     input_text,
     json_schema_format,
     message_item,
+    prune_reasoning,
     reasoning_item,
     tool_choice_value,
     validate_reasoning_effort,
@@ -56,10 +57,12 @@ __all__ = [
     "input_text",
     "json_schema_format",
     "message_item",
+    "prune_reasoning",
     "reasoning_item",
     "replay",
     "reply_from_bytes",
     "reply_from_json",
+    "salvage_tool_call",
     "stop_reply",
     "tool_choice_value",
     "truncate_at_stop",

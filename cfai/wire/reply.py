@@ -6,6 +6,7 @@ types are skipped, so a server that adds item kinds does not break older clients
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any, cast
@@ -113,6 +114,44 @@ def tool_call_from_json(item: Mapping[str, Any]) -> ToolCall:
         arguments=arguments if isinstance(arguments, str) else json.dumps(arguments or {}, ensure_ascii=False),
         id=item.get("id"),
     )
+
+
+def forced_tool_names(body: Mapping[str, Any]) -> list[str]:
+    """The tools a request obliges the model to call (`required`, or one named tool), else empty."""
+    tools = [str(tool.get("name")) for tool in body.get("tools") or () if isinstance(tool, Mapping)]
+    choice = body.get("tool_choice")
+    if choice == "required":
+        return tools
+    if isinstance(choice, Mapping) and choice.get("name") in tools:
+        return [str(choice["name"])]
+    return []
+
+
+def salvage_tool_call(reply: Reply, body: Mapping[str, Any]) -> Reply:
+    """Recovers a forced tool call that the server returned as answer text (WIRE.md, quirk 2).
+
+    Only when the request forced a tool, no call came back, and the whole answer is `{"name", "arguments"}` JSON
+    naming one of the forced tools; anything else is left untouched.
+    """
+    names = forced_tool_names(body) if reply.text and not reply.tool_calls else []
+    if not names:
+        return reply
+    try:
+        data = json.loads(reply.text)
+    except ValueError:
+        return reply
+    if not isinstance(data, Mapping):
+        return reply
+    name = data.get("name") if data.get("name") in names else (names[0] if len(names) == 1 else None)
+    arguments = data.get("arguments", data.get("parameters"))
+    if name is None or not isinstance(arguments, (Mapping, str)):
+        return reply
+    call = ToolCall(
+        call_id=f"call_{reply.id or 'salvaged'}_0",
+        name=str(name),
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False),
+    )
+    return dataclasses.replace(reply, text="", tool_calls=(call,))
 
 
 def reply_from_bytes(body: bytes) -> Reply:

@@ -192,3 +192,21 @@ def build_request(
         if value is not None and key not in _NEVER_SENT:
             body[key] = value
     return body
+
+
+def prune_reasoning(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Keeps only the reasoning of the tool-calling turn still in progress (gpt-oss's harmony convention).
+
+    A reasoning item survives when it comes after the last user message and directly precedes a `function_call`:
+    the model is then continuing the turn that reasoned its way to those calls. Reasoning of completed turns is
+    dropped, as the model was trained to see it.
+    """
+    last_user = max((i for i, item in enumerate(items) if item.get("role") == "user"), default=-1)
+    kept: list[Mapping[str, Any]] = []
+    for position, item in enumerate(items):
+        if item.get("type") == "reasoning":
+            following = next((other for other in items[position + 1 :] if other.get("type") != "reasoning"), None)
+            if position < last_user or following is None or following.get("type") != "function_call":
+                continue
+        kept.append(item)
+    return kept
