@@ -20,6 +20,7 @@ from cfai.config import ClientConfig, StreamMode, resolve_config
 from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
+from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
 from cfai.wire.reply import reply_from_bytes, salvage_tool_call
 from cfai.wire.request import dumps
 from cfai.wire.responses_stream import ResponsesStreamReader
@@ -30,6 +31,9 @@ from cfai.wire.types import Reply, StreamEvent
 __all__ = ["AsyncWorkersAIClient", "WorkersAIClient"]
 
 RESPONSES_PATH = "responses"
+CHAT_COMPLETIONS_PATH = "chat/completions"
+
+StreamReader = ResponsesStreamReader | ChatCompletionsStreamReader
 
 
 @contextmanager
@@ -87,14 +91,18 @@ class _Shared:
         if chosen == "auto":
             # Cloudflare does not stream /responses for gpt-oss (WIRE.md); other servers usually do.
             return "buffered" if self.config.is_cloudflare else "responses"
-        if chosen == "chat_completions":
-            raise NotImplementedError("stream_mode='chat_completions' is not available yet; use 'buffered'.")
         return chosen
 
-    def build(self, client: httpx.Client | httpx.AsyncClient, body: Mapping[str, Any]) -> httpx.Request:
+    def stream_route(self, body: Mapping[str, Any], mode: StreamMode) -> tuple[str, dict[str, Any], StreamReader]:
+        """Where a streaming request goes, what it carries, and which reader understands the answer."""
+        if mode == "chat_completions":
+            return CHAT_COMPLETIONS_PATH, chat_request_from(body), ChatCompletionsStreamReader()
+        return RESPONSES_PATH, {**body, "stream": True}, ResponsesStreamReader()
+
+    def build(self, client: httpx.Client | httpx.AsyncClient, path: str, body: Mapping[str, Any]) -> httpx.Request:
         return client.build_request(
             "POST",
-            self.config.url(RESPONSES_PATH),
+            self.config.url(path),
             content=dumps(body).encode(),
             headers={**self.config.headers, "content-type": "application/json"},
             timeout=self.config.timeout,
@@ -102,10 +110,6 @@ class _Shared:
 
     def error_for(self, response: httpx.Response) -> WorkersAIError:
         return error_from_status(response.status_code, response.content, response.headers, secrets=self.secrets)
-
-
-def _with_stream(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {**body, "stream": True}
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -151,7 +155,8 @@ class WorkersAIClient(_Shared):
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> Iterator[StreamEvent]:
         """Yields stream events ending with one ReplyDone; see DESIGN.md's stream modes."""
-        events = self._buffered(body) if self.stream_mode(mode) == "buffered" else self._responses_sse(body)
+        chosen = self.stream_mode(mode)
+        events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
         if not stop:
             yield from events
             return
@@ -162,13 +167,15 @@ class WorkersAIClient(_Shared):
     def _buffered(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
         yield from replay(self.create(body))
 
-    def _responses_sse(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
-        response = self._send(_with_stream(body), stream=True)
+    def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> Iterator[StreamEvent]:
+        response = self._send(body, path=path, stream=True)
         try:
             if _is_json(response):
-                yield from replay(reply_from_bytes(response.read()))
+                with translate_errors(self.secrets):
+                    content = response.read()
+                yield from replay(reply_from_bytes(content))
                 return
-            decoder, reader = SSEDecoder(), ResponsesStreamReader()
+            decoder = SSEDecoder()
             with translate_errors(self.secrets):
                 for chunk in response.iter_bytes():
                     for sse in decoder.feed(chunk):
@@ -180,13 +187,13 @@ class WorkersAIClient(_Shared):
         finally:
             response.close()
 
-    def _send(self, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Response:
+    def _send(self, body: Mapping[str, Any], *, path: str = RESPONSES_PATH, stream: bool = False) -> httpx.Response:
         """The request loop: the single place where retries happen, always before any byte reaches the caller."""
         attempt = 0
         while True:
             try:
                 with translate_errors(self.secrets):
-                    response = self.http_client.send(self.build(self.http_client, body), stream=stream)
+                    response = self.http_client.send(self.build(self.http_client, path, body), stream=stream)
                     if response.is_success:
                         return response
                     response.read()
@@ -250,7 +257,8 @@ class AsyncWorkersAIClient(_Shared):
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
-        events = self._buffered(body) if self.stream_mode(mode) == "buffered" else self._responses_sse(body)
+        chosen = self.stream_mode(mode)
+        events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
         stop_filter = StopFilter(stop) if stop else None
         async for event in events:
             for item in stop_filter.feed(event) if stop_filter else (event,):
@@ -260,14 +268,16 @@ class AsyncWorkersAIClient(_Shared):
         for event in replay(await self.create(body)):
             yield event
 
-    async def _responses_sse(self, body: Mapping[str, Any]) -> AsyncIterator[StreamEvent]:
-        response = await self._send(_with_stream(body), stream=True)
+    async def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> AsyncIterator[StreamEvent]:
+        response = await self._send(body, path=path, stream=True)
         try:
             if _is_json(response):
-                for event in replay(reply_from_bytes(await response.aread())):
+                with translate_errors(self.secrets):
+                    content = await response.aread()
+                for event in replay(reply_from_bytes(content)):
                     yield event
                 return
-            decoder, reader = SSEDecoder(), ResponsesStreamReader()
+            decoder = SSEDecoder()
             with translate_errors(self.secrets):
                 async for chunk in response.aiter_bytes():
                     for sse in decoder.feed(chunk):
@@ -281,13 +291,15 @@ class AsyncWorkersAIClient(_Shared):
         finally:
             await response.aclose()
 
-    async def _send(self, body: Mapping[str, Any], *, stream: bool = False) -> httpx.Response:
+    async def _send(
+        self, body: Mapping[str, Any], *, path: str = RESPONSES_PATH, stream: bool = False
+    ) -> httpx.Response:
         attempt = 0
         while True:
             try:
                 with translate_errors(self.secrets):
                     client = self.http_client
-                    response = await client.send(self.build(client, body), stream=stream)
+                    response = await client.send(self.build(client, path, body), stream=stream)
                     if response.is_success:
                         return response
                     await response.aread()
