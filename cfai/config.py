@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -38,6 +38,22 @@ _GATEWAY_OPTIONS = frozenset(
     {"cache_ttl", "skip_cache", "cache_key", "collect_log", "request_timeout", "max_attempts", "retry_delay",
      "backoff", "metadata", "event_id"}
 )
+
+
+class ClientSettings(TypedDict, total=False):
+    """The connection settings shared by both clients and both adapters (DESIGN.md, shared parameters)."""
+
+    account_id: str | None
+    api_token: str | SecretStr | None
+    base_url: str | None
+    gateway_id: str | None
+    gateway_options: Mapping[str, object] | None
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    session_id: str | None
+    default_headers: Mapping[str, str] | None
+    stream_mode: StreamMode
+    env: Mapping[str, str] | None
 
 
 class ConfigurationError(ValueError):

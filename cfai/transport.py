@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
+from typing_extensions import Unpack
 
-from cfai.config import ClientConfig, StreamMode, resolve_config
+from cfai.config import ClientSettings, StreamMode, resolve_config
 from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
@@ -53,33 +53,8 @@ def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
 class _Shared:
     """Settings and pure per-request decisions common to both clients."""
 
-    def __init__(
-        self,
-        *,
-        account_id: str | None = None,
-        api_token: str | SecretStr | None = None,
-        base_url: str | None = None,
-        gateway_id: str | None = None,
-        gateway_options: Mapping[str, object] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        session_id: str | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        stream_mode: StreamMode = "auto",
-        config: ClientConfig | None = None,
-    ) -> None:
-        self.config = config or resolve_config(
-            account_id=account_id,
-            api_token=api_token,
-            base_url=base_url,
-            gateway_id=gateway_id,
-            gateway_options=gateway_options,
-            timeout=timeout,
-            max_retries=max_retries,
-            session_id=session_id,
-            default_headers=default_headers,
-            stream_mode=stream_mode,
-        )
+    def __init__(self, **settings: Unpack[ClientSettings]) -> None:
+        self.config = resolve_config(**settings)
         self.policy = RetryPolicy(max_retries=self.config.max_retries)
         self.secrets = (self.config.token.get_secret_value(),)
 
@@ -132,7 +107,7 @@ class WorkersAIClient(_Shared):
         *,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        **settings: Any,
+        **settings: Unpack[ClientSettings],
     ) -> None:
         super().__init__(**settings)
         self._http = http_client
@@ -230,7 +205,7 @@ class AsyncWorkersAIClient(_Shared):
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
-        **settings: Any,
+        **settings: Unpack[ClientSettings],
     ) -> None:
         super().__init__(**settings)
         self._http = http_client
