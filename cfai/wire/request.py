@@ -79,9 +79,10 @@ def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
     """Returns the schema with local `$ref`s to `$defs`/`definitions` replaced by their targets.
 
     gpt-oss does not follow references well (WIRE.md, quirk 4). Recursive references are left as they are after
-    one expansion, so the result stays finite.
+    one expansion, so the result stays finite; the definitions they point to are then kept so they still resolve.
     """
     definitions: dict[str, Any] = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+    recursive: list[str] = []
 
     def expand(node: Any, seen: frozenset[str]) -> Any:
         if isinstance(node, list):
@@ -89,15 +90,20 @@ def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(node, Mapping):
             return node
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in definitions and ref not in seen:
-            target = definitions[ref.rsplit("/", 1)[-1]]
-            siblings = {key: value for key, value in node.items() if key != "$ref"}
-            return expand({**target, **siblings}, seen | {ref})
+        if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in definitions:
+            if ref in seen:
+                recursive.append(ref)
+            else:
+                target = definitions[ref.rsplit("/", 1)[-1]]
+                siblings = {key: value for key, value in node.items() if key != "$ref"}
+                return expand({**target, **siblings}, seen | {ref})
         return {
             key: expand(value, seen) for key, value in node.items() if key not in ("$defs", "definitions")
         }
 
     result: dict[str, Any] = expand(copy.deepcopy(dict(schema)), frozenset())
+    if recursive:
+        result.update({key: copy.deepcopy(schema[key]) for key in ("definitions", "$defs") if key in schema})
     return result
 
 
@@ -194,18 +200,23 @@ def build_request(
     return body
 
 
+def _same_turn_filler(item: Mapping[str, Any]) -> bool:
+    return item.get("type") == "reasoning" or (item.get("type") == "message" and item.get("role") == "assistant")
+
+
 def prune_reasoning(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Keeps only the reasoning of the tool-calling turn still in progress (gpt-oss's harmony convention).
 
-    A reasoning item survives when it comes after the last user message and directly precedes a `function_call`:
-    the model is then continuing the turn that reasoned its way to those calls. Reasoning of completed turns is
-    dropped, as the model was trained to see it.
+    A reasoning item survives when it comes after the last user message and its own turn (the items up to the next
+    that is neither reasoning nor the assistant's text, which a reply may put between reasoning and its calls)
+    continues with a `function_call`: the model is then continuing the turn that reasoned its way to those calls.
+    Reasoning of completed turns is dropped, as the model was trained to see it.
     """
     last_user = max((i for i, item in enumerate(items) if item.get("role") == "user"), default=-1)
     kept: list[Mapping[str, Any]] = []
     for position, item in enumerate(items):
         if item.get("type") == "reasoning":
-            following = next((other for other in items[position + 1 :] if other.get("type") != "reasoning"), None)
+            following = next((other for other in items[position + 1 :] if not _same_turn_filler(other)), None)
             if position < last_user or following is None or following.get("type") != "function_call":
                 continue
         kept.append(item)

@@ -1,0 +1,195 @@
+"""Test seams for the LlamaIndex adapter: canned replies over httpx.MockTransport, the emulator, one entry-point runner.
+
+Fakes live at the transport layer only. Unit tests cannot open sockets; tests marked `emulator` may reach loopback,
+where the emulator serves. Helpers are fixtures (not imports) so the suite works under any pytest import mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+
+from llamaindex_cfai import WorkersAI
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
+TOKEN = "cf-test-token-LlamaIdx-7Qp2"
+ENV_NAMES = (
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CF_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_AUTH_TOKEN",
+    "CF_AI_API_TOKEN",
+    "CLOUDFLARE_AI_BASE_URL",
+    "CLOUDFLARE_AI_GATEWAY",
+    "BASE_URL",
+)
+CHAT_ENTRY_POINTS = ("chat", "achat", "stream_chat", "astream_chat")
+COMPLETION_ENTRY_POINTS = ("complete", "acomplete", "stream_complete", "astream_complete")
+ENTRY_POINTS = CHAT_ENTRY_POINTS + COMPLETION_ENTRY_POINTS
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No outside env var leaks in; no socket opens, except loopback for tests marked `emulator`."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    if request.node.get_closest_marker("emulator"):
+        socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
+    else:
+        disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        enable_socket()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "emulator: the test talks to the local Workers AI emulator over loopback")
+
+
+Reply = httpx.Response | dict[str, Any] | str | Callable[[httpx.Request], httpx.Response]
+
+
+class Server:
+    """An httpx.MockTransport handler answering each request with the next canned reply; records the requests.
+
+    A reply is a Responses JSON object (dict), the name of a file in tests/fixtures, an httpx.Response, or a function
+    of the request. With `repeat_last`, the last reply answers every further request.
+    """
+
+    def __init__(self, replies: list[Reply], *, repeat_last: bool = False) -> None:
+        self.replies = replies
+        self.repeat_last = repeat_last
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if not self.replies:
+            raise AssertionError(f"unexpected request #{len(self.requests)} to {request.url}")
+        reply = self.replies[0] if self.repeat_last and len(self.replies) == 1 else self.replies.pop(0)
+        if isinstance(reply, str):
+            reply = fixture_json(reply)
+        if isinstance(reply, dict):
+            return httpx.Response(200, json=reply)
+        return reply(request) if callable(reply) else reply
+
+    @property
+    def bodies(self) -> list[Any]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def llm(self, **settings: Any) -> WorkersAI:
+        """A WorkersAI whose sync and async clients both talk to this server."""
+        transport = httpx.MockTransport(self)
+        settings.setdefault("account_id", ACCOUNT_ID)
+        settings.setdefault("api_token", TOKEN)
+        return WorkersAI(
+            http_client=httpx.Client(transport=transport),
+            http_async_client=httpx.AsyncClient(transport=transport),
+            **settings,
+        )
+
+
+def fixture_json(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_bytes())
+
+
+@pytest.fixture
+def fixture() -> Callable[[str], Any]:
+    """`fixture(name)`: a file of tests/fixtures, decoded from JSON."""
+    return fixture_json
+
+
+@pytest.fixture
+def server() -> Callable[..., Server]:
+    """`server(*replies, repeat_last=False)`: a canned server (see Server)."""
+    return lambda *replies, repeat_last=False: Server(list(replies), repeat_last=repeat_last)
+
+
+def run_entry_point(target: Any, name: str, argument: Any, **kwargs: Any) -> list[Any]:
+    """Calls `target.<name>(argument, **kwargs)`, sync or async; returns [response] or the stream's chunks."""
+    method = getattr(target, name)
+    streamed = "stream" in name
+    if not name.startswith("a"):
+        result = method(argument, **kwargs)
+        return list(result) if streamed else [result]
+
+    async def run() -> list[Any]:
+        result = await method(argument, **kwargs)
+        return [chunk async for chunk in result] if streamed else [result]
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def run_entry() -> Callable[..., list[Any]]:
+    """`run_entry(llm, entry_point_name, messages_or_prompt, **kwargs)`."""
+    return run_entry_point
+
+
+@pytest.fixture
+def token() -> str:
+    return TOKEN
+
+
+def build_reply(
+    text: str | None = None,
+    *,
+    reasoning: str = "Let me think.",
+    calls: tuple[tuple[str, str], ...] = (),
+    status: str = "completed",
+    incomplete_reason: str | None = None,
+) -> dict[str, Any]:
+    """A Responses reply in the shape gpt-oss sends (vLLM's field set): reasoning, then a message and/or calls."""
+    output: list[dict[str, Any]] = [
+        {"id": "rs_1", "type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": reasoning}]}
+    ]
+    if text is not None:
+        output.append(
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        )
+    for index, (name, arguments) in enumerate(calls):
+        output.append(
+            {
+                "type": "function_call",
+                "id": f"fc_{index}",
+                "call_id": f"call_{index}",
+                "name": name,
+                "arguments": arguments,
+            }
+        )
+    return {
+        "id": "resp_test",
+        "object": "response",
+        "created_at": 1754400000,
+        "model": "@cf/openai/gpt-oss-120b",
+        "status": status,
+        "incomplete_details": {"reason": incomplete_reason} if incomplete_reason else None,
+        "output": output,
+        "usage": {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 8,
+            "output_tokens_details": {"reasoning_tokens": 3},
+            "total_tokens": 18,
+        },
+    }
+
+
+@pytest.fixture
+def reply() -> Callable[..., dict[str, Any]]:
+    """`reply(text=None, reasoning=..., calls=((name, arguments_json), ...), status=..., incomplete_reason=...)`."""
+    return build_reply
