@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 from urllib.parse import quote, urlsplit
 
@@ -63,7 +63,8 @@ class ConfigurationError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
     base_url: str
-    headers: Mapping[str, str]
+    # Carries the bearer token, so it stays out of the generated repr.
+    headers: Mapping[str, str] = field(repr=False)
     timeout: httpx.Timeout
     max_retries: int
     stream_mode: StreamMode
@@ -141,7 +142,8 @@ def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, Mapping):
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            # Header values must be ASCII; JSON's \u escapes keep any metadata text intact.
+            text = json.dumps(value, separators=(",", ":"))
         else:
             text = str(value)
         headers["cf-aig-" + key.replace("_", "-")] = text

@@ -148,7 +148,8 @@ class WorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = response.read()
-                yield from replay(reply_from_bytes(content))
+                # Replayed like buffered mode, so a forced tool call leaked as text is salvaged here too.
+                yield from replay(salvage_tool_call(reply_from_bytes(content), body))
                 return
             decoder = SSEDecoder()
             with translate_errors(self.secrets):
@@ -249,7 +250,7 @@ class AsyncWorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = await response.aread()
-                for event in replay(reply_from_bytes(content)):
+                for event in replay(salvage_tool_call(reply_from_bytes(content), body)):
                     yield event
                 return
             decoder = SSEDecoder()

@@ -82,7 +82,9 @@ def reply_from_json(data: Any) -> Reply:
         kind = item.get("type")
         if kind == "message":
             texts.extend(_part_texts(item.get("content"), "output_text"))
-            refusals.extend(_part_texts(item.get("content"), "refusal"))
+            # Plain string content is answer text; only a typed part can be a refusal.
+            if isinstance(item.get("content"), list):
+                refusals.extend(_part_texts(item.get("content"), "refusal"))
         elif kind == "reasoning":
             reasoning.extend(_part_texts(item.get("content"), "reasoning_text"))
             if not item.get("content"):

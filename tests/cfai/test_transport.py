@@ -1,0 +1,196 @@
+"""Client lifecycle and the plain request path: lazy creation, who closes what, event loops, the /ai/run envelope."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from cfai import AsyncWorkersAIClient, WorkersAIClient
+from cfai.wire.reply import reply_from_json
+
+
+class OwnedClients:
+    """Makes the httpx clients cfai creates for itself talk to a MockTransport; records each and the loops it served."""
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+        self.created: list[httpx.Client | httpx.AsyncClient] = []
+        self.loops: list[set[int]] = []
+        self.options: list[dict[str, Any]] = []
+
+    def handler_for(self, number: int):
+        def handler(request: httpx.Request) -> httpx.Response:
+            with contextlib.suppress(RuntimeError):  # a sync client runs outside any loop
+                self.loops[number].add(id(asyncio.get_running_loop()))
+            return httpx.Response(200, json=self.reply)
+
+        return handler
+
+    def factory(self, real: type):
+        def make(**options: Any):
+            self.options.append(options)
+            self.loops.append(set())
+            client = real(transport=httpx.MockTransport(self.handler_for(len(self.created))), **options)
+            self.created.append(client)
+            return client
+
+        return make
+
+
+@pytest.fixture
+def owned(monkeypatch, fixtures) -> OwnedClients:
+    clients = OwnedClients(fixtures.json("responses-text.json"))
+    monkeypatch.setattr(httpx, "Client", clients.factory(httpx.Client))
+    monkeypatch.setattr(httpx, "AsyncClient", clients.factory(httpx.AsyncClient))
+    return clients
+
+
+@pytest.fixture
+def settings(account_id, token) -> dict[str, Any]:
+    return {"account_id": account_id, "api_token": token}
+
+
+def test_sync_client_is_created_lazily_once_and_closed(owned, settings, body):
+    client = WorkersAIClient(**settings, timeout=9.0)
+    assert owned.created == []
+
+    client.create(body)
+    client.create(body)
+    [http] = owned.created
+    assert owned.options == [{"timeout": httpx.Timeout(9.0, connect=5.0)}]
+    assert not http.is_closed
+
+    client.close()
+    assert http.is_closed
+    client.close()  # closing twice is harmless
+
+    client.create(body)  # a closed client starts a fresh connection pool when used again
+    assert len(owned.created) == 2
+    client.close()
+
+
+def test_sync_context_manager_closes_its_own_client(owned, settings, body):
+    with WorkersAIClient(**settings) as client:
+        client.create(body)
+        list(client.stream(body))
+    [http] = owned.created
+    assert http.is_closed
+
+
+def test_async_client_is_created_lazily_and_closed(owned, settings, body):
+    async def main() -> None:
+        client = AsyncWorkersAIClient(**settings)
+        assert owned.created == []
+        await client.create(body)
+        await client.create(body)
+        assert len(owned.created) == 1
+        await client.aclose()
+        assert owned.created[0].is_closed
+
+        async with AsyncWorkersAIClient(**settings) as managed:
+            [event async for event in managed.stream(body)]
+        assert owned.created[1].is_closed
+
+    asyncio.run(main())
+    assert len(owned.created) == 2
+
+
+def test_async_client_works_across_successive_event_loops(owned, settings, fixtures, body):
+    client = AsyncWorkersAIClient(**settings)
+
+    async def twice() -> list[str]:
+        return [(await client.create(body)).text, (await client.create(body)).text]
+
+    first = asyncio.run(twice())
+    second = asyncio.run(twice())
+
+    expected = reply_from_json(fixtures.json("responses-text.json")).text
+    assert first == second == [expected, expected]
+    # One httpx client per loop, and none of them was ever used from a second loop.
+    assert len(owned.created) == 2
+    assert all(len(loops) == 1 for loops in owned.loops)
+    asyncio.run(client.aclose())
+
+
+def test_user_supplied_sync_client_is_never_closed(script, fixtures, settings, body):
+    server = script(*(httpx.Response(200, json=fixtures.json("responses-text.json")) for _ in range(3)))
+    http = httpx.Client(transport=httpx.MockTransport(server))
+    with WorkersAIClient(http_client=http, **settings) as client:
+        assert client.http_client is http
+        client.create(body)
+        client.close()
+        client.create(body)
+    assert not http.is_closed
+    http.post("https://example.test/still-usable")
+    assert len(server.requests) == 3
+
+
+def test_user_supplied_async_client_is_never_closed(script, fixtures, settings, body):
+    server = script(*(httpx.Response(200, json=fixtures.json("responses-text.json")) for _ in range(3)))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+
+    async def main() -> None:
+        async with AsyncWorkersAIClient(http_client=http, **settings) as client:
+            assert client.http_client is http
+            await client.create(body)
+            await client.aclose()
+            await client.create(body)
+        assert not http.is_closed
+        await http.post("https://example.test/still-usable")
+
+    asyncio.run(main())
+    assert len(server.requests) == 3
+
+
+def test_run_envelope_is_unwrapped(call, script, fixtures, body):
+    server = script(httpx.Response(200, json=fixtures.json("run-envelope-text.json")))
+    reply = call(server).create(body)
+
+    assert reply == reply_from_json(fixtures.json("responses-text.json"))
+    assert reply.text == "Open-source models offer transparency, customizability and no lock-in."
+    assert reply.raw is not None and reply.raw["object"] == "response"
+
+
+def test_create_returns_the_parsed_reply(call, script, fixtures, body):
+    server = script(httpx.Response(200, json=fixtures.json("responses-tool-call.json")))
+    reply = call(server).create(body)
+    assert reply.id == "resp_3d0cf17104d94e3490a7f1a11acafc6d"
+    assert reply.reasoning == "User wants the weather in Paris. Call get_weather."
+    assert [(c.call_id, c.name, json.loads(c.arguments)) for c in reply.tool_calls] == [
+        ("call_c2fa810793ba4b79abd260a109f99413", "get_weather", {"city": "Paris"})
+    ]
+    assert reply.finish_reason == "tool_calls"
+
+
+def test_request_bodies_are_never_mutated(call, script, sse_bytes_response, fixtures):
+    body = {"model": "m", "input": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "name": "f"}]}
+    original = copy.deepcopy(body)
+    server = script(
+        httpx.Response(200, json=fixtures.json("responses-text.json")),
+        httpx.Response(200, json=fixtures.json("responses-text.json")),
+        sse_bytes_response(fixtures.bytes("openai-responses-stream-tool-call.sse")),
+    )
+    client = call(server)
+    client.create(body, stop=["x"])
+    client.stream(body, mode="buffered")
+    client.stream(body, mode="responses")
+    assert body == original
+    assert "stream" not in server.bodies[0] and server.bodies[2]["stream"] is True
+
+
+@pytest.fixture
+def sse_bytes_response(chunked):
+    return lambda data: chunked([data])
+
+
+def test_repr_names_the_endpoint(call, script, account_id):
+    client = call(script()).client
+    assert repr(client) == (
+        f"{type(client).__name__}(base_url='https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1')"
+    )
