@@ -1,12 +1,32 @@
 """cfai: Cloudflare Workers AI's gpt-oss models over the Responses API, shared by the LangChain and LlamaIndex adapters.
 
     from cfai import WorkersAIClient, get_model_info
+
+Names load on first use: importing `cfai` (which the adapters and the emulator's pytest plugin do) costs nothing
+until a client or the catalog is actually needed.
 """
 
-from cfai.catalog import DEFAULT_MODEL, ModelInfo, get_model_info
-from cfai.config import ConfigurationError, StreamMode
-from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cfai.version import __version__
+
+if TYPE_CHECKING:
+    from cfai.catalog import DEFAULT_MODEL, ModelInfo, get_model_info
+    from cfai.config import ConfigurationError, StreamMode
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+
+_EXPORTS = {
+    "DEFAULT_MODEL": "cfai.catalog",
+    "ModelInfo": "cfai.catalog",
+    "get_model_info": "cfai.catalog",
+    "ConfigurationError": "cfai.config",
+    "StreamMode": "cfai.config",
+    "AsyncWorkersAIClient": "cfai.transport",
+    "WorkersAIClient": "cfai.transport",
+}
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -18,3 +38,16 @@ __all__ = [
     "__version__",
     "get_model_info",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -79,7 +79,7 @@ class ClientConfig:
 
 
 def _first_env(names: tuple[str, ...], env: Mapping[str, str]) -> str | None:
-    return next((env[name] for name in names if env.get(name)), None)
+    return next((env[name] for name in names if env.get(name, "").strip()), None)
 
 
 def _is_loopback(host: str) -> bool:
@@ -120,13 +120,14 @@ def resolve_base_url(base_url: str | None, account_id: str | None, env: Mapping[
 def resolve_token(api_token: str | SecretStr | None, env: Mapping[str, str]) -> SecretStr:
     if isinstance(api_token, SecretStr):
         api_token = api_token.get_secret_value()
-    token = api_token or _first_env(API_TOKEN_ENV, env)
+    # A blank value counts as unset, so it neither sends "Bearer " nor hides the variables after it.
+    token = (api_token or "").strip() or (_first_env(API_TOKEN_ENV, env) or "").strip()
     if not token:
         raise ConfigurationError(
             "No Cloudflare API token: pass api_token= or set CLOUDFLARE_API_TOKEN (or CLOUDFLARE_AUTH_TOKEN, "
             "CF_AI_API_TOKEN) to a token with the Workers AI Read permission."
         )
-    return SecretStr(token.strip())
+    return SecretStr(token)
 
 
 def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None) -> dict[str, str]:

@@ -148,8 +148,7 @@ class WorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = response.read()
-                # Replayed like buffered mode, so a forced tool call leaked as text is salvaged here too.
-                yield from replay(salvage_tool_call(reply_from_bytes(content), body))
+                yield from replay(reader.whole_reply(content, body))
                 return
             decoder = SSEDecoder()
             with translate_errors(self.secrets):
@@ -250,7 +249,7 @@ class AsyncWorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = await response.aread()
-                for event in replay(salvage_tool_call(reply_from_bytes(content), body)):
+                for event in replay(reader.whole_reply(content, body)):
                     yield event
                 return
             decoder = SSEDecoder()

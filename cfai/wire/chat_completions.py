@@ -18,9 +18,11 @@ from cfai.wire.reply import usage_from_json
 from cfai.wire.sse import ServerSentEvent
 from cfai.wire.types import (
     ReasoningDelta,
+    Reply,
     ReplyDone,
     StreamEvent,
     TextDelta,
+    ToolCall,
     ToolCallArgumentsDelta,
     ToolCallStarted,
     Usage,
@@ -129,6 +131,36 @@ def chat_request_from(body: Mapping[str, Any]) -> dict[str, Any]:
     return request
 
 
+def reply_from_chat_completion(data: Any) -> Reply:
+    """A whole `chat.completion` object (a server that ignored `stream: true`) as a Reply."""
+    choices = data.get("choices") if isinstance(data, Mapping) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+        raise ResponseFormatError(f"Expected a chat.completion with choices; got {str(data)[:200]}")
+    message = choices[0].get("message") or {}
+    calls = tuple(
+        ToolCall(
+            call_id=str(call.get("id") or f"call_{position}"),
+            name=str((call.get("function") or {}).get("name") or ""),
+            arguments=str((call.get("function") or {}).get("arguments") or ""),
+            id=call.get("id"),
+        )
+        for position, call in enumerate(message.get("tool_calls") or ())
+    )
+    length = choices[0].get("finish_reason") == "length"
+    return Reply(
+        id=str(data.get("id") or ""),
+        model=str(data.get("model") or ""),
+        status="incomplete" if length else "completed",
+        text=str(message.get("content") or ""),
+        reasoning=str(message.get("reasoning_content") or message.get("reasoning") or ""),
+        tool_calls=calls,
+        usage=usage_from_json(data.get("usage")),
+        incomplete_reason="max_output_tokens" if length else None,
+        created_at=int(data.get("created") or 0) or None,
+        raw=dict(data),
+    )
+
+
 class ChatCompletionsStreamReader:
     """Feed decoded SSE events with `read`; `[DONE]` produces the final ReplyDone."""
 
@@ -141,6 +173,14 @@ class ChatCompletionsStreamReader:
         self._finish_reason: str | None = None
         self._usage: Usage | None = None
         self._call_indexes: dict[int, int] = {}
+
+    @staticmethod
+    def whole_reply(content: bytes, body: Mapping[str, Any]) -> Reply:
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise ResponseFormatError(f"Workers AI sent a reply that is not valid JSON: {content[:120]!r}") from None
+        return reply_from_chat_completion(data)
 
     def read(self, sse: ServerSentEvent) -> list[StreamEvent]:
         if self.done or not sse.data:

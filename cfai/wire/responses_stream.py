@@ -1,8 +1,8 @@
 """Translating a Responses SSE stream (OpenAI's event grammar) into our stream events.
 
 Only the events that carry content or the final state matter; every other type (including ones added to the grammar
-later) is ignored rather than fatal. Servers that send an item's content only in its `.done` or
-`output_item.done` event, without deltas, are covered too: such content is emitted once, when the item closes.
+later) is ignored rather than fatal. Servers that send an item's content only in its `output_item.done` event,
+without deltas, are covered too: such content is emitted once, when the item closes.
 """
 
 from __future__ import annotations
@@ -13,10 +13,18 @@ from typing import Any, cast
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire.accumulator import ReplyAccumulator
-from cfai.wire.reply import _STATUSES, raise_for_failure, tool_call_from_json, usage_from_json
+from cfai.wire.reply import (
+    _STATUSES,
+    raise_for_failure,
+    reply_from_bytes,
+    salvage_tool_call,
+    tool_call_from_json,
+    usage_from_json,
+)
 from cfai.wire.sse import ServerSentEvent
 from cfai.wire.types import (
     ReasoningDelta,
+    Reply,
     ReplyDone,
     Status,
     StreamEvent,
@@ -35,6 +43,11 @@ class ResponsesStreamReader:
         self.accumulator = ReplyAccumulator()
         self.done = False
         self._text_indexes: set[int] = set()
+
+    @staticmethod
+    def whole_reply(content: bytes, body: Mapping[str, Any]) -> Reply:
+        """A server that ignored `stream: true` answered one JSON reply; read it as a non-streamed call would."""
+        return salvage_tool_call(reply_from_bytes(content), body)
 
     def read(self, sse: ServerSentEvent) -> list[StreamEvent]:
         if self.done or not sse.data or sse.data == "[DONE]":

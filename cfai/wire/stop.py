@@ -13,9 +13,13 @@ from cfai.wire.types import Reply, ReplyDone, StreamEvent, TextDelta
 
 
 def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
-    """The text up to the earliest stop string, and whether one was found."""
-    cuts = [position for position in (text.find(word) for word in stop if word) if position != -1]
-    return (text[: min(cuts)], True) if cuts else (text, False)
+    """The text before the stop string that is completed first, and whether one was found.
+
+    "Completed first" is what a streaming client sees: with stops "abcd" and "bc", the text "abcd" stops at "bc",
+    so the streamed and the whole answer are cut at the same place.
+    """
+    found = [(position + len(word), position) for word in stop if word and (position := text.find(word)) != -1]
+    return (text[: min(found)[1]], True) if found else (text, False)
 
 
 def stop_reply(reply: Reply, stop: Sequence[str]) -> Reply:

@@ -183,3 +183,41 @@ def test_error_chunk_raises(mode: str) -> None:
     payload = chunk({"content": "x"}) + b'data: {"error": {"message": "model overloaded"}}\n\n'
     with pytest.raises(ResponseFailedError, match="model overloaded"):
         collect(mode, sse_handler(payload), recorded_body())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_whole_chat_completion_answering_a_stream_request_is_replayed(mode: str) -> None:
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "@cf/openai/gpt-oss-20b",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "reasoning_content": "Call the tool.",
+                    "tool_calls": [
+                        {"id": "call_9", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+                    ],
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=completion)
+
+    events = collect(mode, handler, recorded_body())
+    assert [type(event).__name__ for event in events] == [
+        "ReasoningDelta",
+        "ToolCallStarted",
+        "ToolCallArgumentsDelta",
+        "ReplyDone",
+    ]
+    reply = events[-1].reply
+    assert reply.reasoning == "Call the tool." and reply.tool_calls[0].call_id == "call_9"
+    assert reply.usage.total_tokens == 14 and reply.finish_reason == "tool_calls"

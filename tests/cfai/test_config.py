@@ -276,3 +276,11 @@ def test_is_cloudflare_follows_the_host():
     env = {"CLOUDFLARE_API_TOKEN": "t0ken"}
     assert resolve_config(account_id=OTHER_ACCOUNT, env=env).is_cloudflare
     assert not resolve_config(base_url="http://127.0.0.1:9/v1", env=env).is_cloudflare
+
+
+def test_blank_token_counts_as_unset():
+    env = {"CLOUDFLARE_API_TOKEN": "   ", "CF_AI_API_TOKEN": "from-alias", "CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT}
+    config = resolve_config(api_token="  ", env=env)
+    assert config.token.get_secret_value() == "from-alias"
+    with pytest.raises(ConfigurationError, match="CLOUDFLARE_API_TOKEN"):
+        resolve_config(api_token=" ", env={"CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT})

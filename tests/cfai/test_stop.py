@@ -31,6 +31,8 @@ TEXT = "Step one. Step two.\nObservation: done. Step three."
         (["absent"], (TEXT, False)),
         (["", "absent"], (TEXT, False)),
         ([], (TEXT, False)),
+        # Overlapping stops: "two." is complete before "Step two.\nObservation" is, so it is the one that cuts.
+        (["Step two.\nObservation", "two."], ("Step one. Step ", True)),
     ],
 )
 def test_truncate_at_stop(stop, expected):
@@ -66,6 +68,14 @@ def test_stream_finds_the_stop_across_every_two_and_three_way_split(stop):
             texts, reply = run_filter(deltas, stop)
             assert "".join(event.delta for event in texts) == expected, deltas
             assert reply.text == expected
+
+
+@pytest.mark.parametrize("stop", [["abcd", "bc"], ["bc", "abcd"], ["cd", "abc"]])
+def test_overlapping_stops_cut_stream_and_reply_at_the_same_place(stop):
+    for size in (1, 2, 4):
+        text = "xxabcdyy"
+        texts, reply = run_filter([text[i : i + size] for i in range(0, len(text), size)], stop)
+        assert "".join(event.delta for event in texts) == reply.text == truncate_at_stop(text, stop)[0]
 
 
 def test_stream_one_character_at_a_time():
