@@ -1,0 +1,79 @@
+"""A local, faithful Workers AI for tests, demos, benchmarks and offline development (the `emulator` extra).
+
+    from cfai.emulator import Emulator, Fault
+
+    with Emulator() as emulator:                    # uvicorn on 127.0.0.1, a free port
+        client = WorkersAIClient(base_url=emulator.v1_url, api_token=emulator.api_token, ...)
+        emulator.enqueue(Fault.rate_limited(retry_after=1))
+        ...
+        assert emulator.requests[-1].json["model"] == "@cf/openai/gpt-oss-120b"
+
+Modules: `app` (routes, Cloudflare gatekeeping, delivery), `responses_api` / `chat_api` (request checks and reply
+shapes per surface), `streams` (SSE framings), `model` (the deterministic rule-based model), `schema_synth` and
+`prompt_facts` (JSON from a schema, filled from the prompt), `tokens` (token arithmetic), `faults` (scripts),
+`state` (settings, records, queue), `envelope` (Cloudflare's v4 envelope and codes), `server` (`Emulator`),
+`pytest_plugin` (the `workers_ai_emulator` fixture).
+
+Importing this package loads nothing; Starlette and uvicorn load when an app is built or a server starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cfai.emulator.app import create_app
+    from cfai.emulator.faults import Fault, Reply, Route, Script
+    from cfai.emulator.server import Emulator
+    from cfai.emulator.state import (
+        DEFAULT_ACCOUNT_ID,
+        DEFAULT_MODELS,
+        EmulatorSettings,
+        EmulatorState,
+        RecordedRequest,
+        StreamMode,
+    )
+
+# Exports load on first use, so that the pytest plugin (a submodule) costs nothing until its fixtures run.
+_EXPORTS = {
+    "create_app": "cfai.emulator.app",
+    "Fault": "cfai.emulator.faults",
+    "Reply": "cfai.emulator.faults",
+    "Route": "cfai.emulator.faults",
+    "Script": "cfai.emulator.faults",
+    "Emulator": "cfai.emulator.server",
+    "DEFAULT_ACCOUNT_ID": "cfai.emulator.state",
+    "DEFAULT_MODELS": "cfai.emulator.state",
+    "EmulatorSettings": "cfai.emulator.state",
+    "EmulatorState": "cfai.emulator.state",
+    "RecordedRequest": "cfai.emulator.state",
+    "StreamMode": "cfai.emulator.state",
+}
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_MODELS",
+    "Emulator",
+    "EmulatorSettings",
+    "EmulatorState",
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "Route",
+    "Script",
+    "StreamMode",
+    "create_app",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,111 @@
+"""What the rule-based model reads out of a prompt: numbers, quoted phrases, capitalised names, ISO dates.
+
+`ValuePool` hands these out in order of appearance, each at most once, so that tool arguments and structured output
+are filled from the user's words (`"Add 2 and 3"` gives `a=2, b=3`; `"weather in São Paulo"` gives `"São Paulo"`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+
+_QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|«\s*([^»\n]+?)\s*»|„([^“”\n]+)[“”]|(?<!\w)\'([^\'\n]+)\'(?!\w)')
+_NUMBER = re.compile(r"(?<![\w.-])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\w)(?!\.\d)")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+# Capitalised only because they open a sentence (or are "I"): not names, so never used as values.
+_SENTENCE_STARTERS = frozenset(
+    """
+    a an and are based call can check compute convert could count create describe did do does explain
+    extract find for get give hello hey hi how i i'd i'm i've if in is it list look make my name no now of
+    ok on please return say search send set show so summarize summarise tell thanks thank the then there
+    these this translate use was we what what's when where which who why will with would yes you your
+    """.split()  # noqa: SIM905 (a word list reads better as words)
+)
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    index = start - 1
+    while index >= 0 and text[index] != "\n" and (text[index].isspace() or text[index] in "\"'“«("):
+        index -= 1
+    return index < 0 or text[index] in ".!?:;\n"
+
+
+def quoted_phrases(text: str) -> list[str]:
+    return [next(group for group in match.groups() if group) for match in _QUOTED.finditer(text)]
+
+
+def capitalised_phrases(text: str) -> list[str]:
+    """Runs of capitalised words ("New York", "Zürich").
+
+    A lone capitalised word opening a sentence is usually just the sentence's first word ("Weather in Paris"), so
+    it only counts when it is part of a run or an acronym; imperative openers ("Call", "What") never count.
+    """
+    runs: list[tuple[list[str], bool]] = []
+    previous_end = -1
+    for match in _WORD.finditer(text):
+        word = match.group().rstrip("'\u2019-")
+        opens = _opens_sentence(text, match.start())
+        is_name = word[0].isupper() and word != "I" and not (opens and word.lower() in _SENTENCE_STARTERS)
+        if is_name and runs and runs[-1][0] and text[previous_end : match.start()] == " ":
+            runs[-1][0].append(word)
+        else:
+            runs.append(([word] if is_name else [], opens))
+        previous_end = match.start() + len(word)
+    return [
+        " ".join(words)
+        for words, opens in runs
+        if words and (not opens or len(words) > 1 or (len(words[0]) > 1 and words[0].isupper()))
+    ]
+
+
+def numbers(text: str) -> list[int | float]:
+    values: list[int | float] = []
+    for match in _NUMBER.finditer(text):
+        token = match.group().replace(",", "")
+        values.append(float(token) if "." in token else int(token))
+    return values
+
+
+class ValuePool:
+    """The values of one prompt, consumed in order; one pool per synthesised value (tool call, JSON answer)."""
+
+    def __init__(self, text: str, exclude: Iterable[str] = ()) -> None:
+        self.text = text.strip()
+        excluded = {word.lower() for word in exclude}
+        quoted = quoted_phrases(self.text)
+        unquoted = _QUOTED.sub(" ", self.text)
+        candidates = quoted + [p for p in capitalised_phrases(unquoted) if p not in quoted]
+        self._phrases = deque(p for p in candidates if p.lower() not in excluded)
+        self._numbers = deque(numbers(_ISO_DATE.sub(" ", unquoted)))  # a date is not three numbers
+        self._date = next(iter(_ISO_DATE.findall(self.text)), None)
+        self._question_used = False
+
+    @property
+    def phrases_left(self) -> int:
+        return len(self._phrases)
+
+    @property
+    def numbers_left(self) -> int:
+        return len(self._numbers)
+
+    def take_phrase(self) -> str | None:
+        return self._phrases.popleft() if self._phrases else None
+
+    def take_number(self) -> int | float | None:
+        return self._numbers.popleft() if self._numbers else None
+
+    def date(self) -> str | None:
+        return self._date
+
+    def mentions(self, word: str) -> bool:
+        return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", self.text, re.IGNORECASE) is not None
+
+    def fallback_text(self, field: str | None) -> str:
+        """For a string with no phrase left: the whole question once, then the field's name."""
+        if not self._question_used and self.text:
+            self._question_used = True
+            return self.text
+        return field or "value"
