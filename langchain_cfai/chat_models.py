@@ -106,7 +106,8 @@ class ChatWorkersAI(BaseChatModel):
     """Seconds per attempt (default 60 s read, 5 s connect)."""
     max_retries: int = Field(default=2, ge=0)
     stream_mode: StreamMode = "auto"
-    """How `stream()` is served: `buffered`, `responses`, or `auto` (buffered on Cloudflare, else responses)."""
+    """How `stream()` is served: `buffered`, `responses`, `chat_completions` (token streaming on Cloudflare), or
+    `auto` (buffered on Cloudflare, else responses)."""
     streaming: bool = False
     """Serve `invoke()` by streaming, so callbacks see each token."""
     session_id: str | None = None

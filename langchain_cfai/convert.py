@@ -140,10 +140,9 @@ def _tool_output(message: ToolMessage) -> str:
 
 
 def _assistant_items(message: BaseMessage, position: int) -> list[dict[str, Any]]:
-    """An assistant turn: its text, then the reasoning that led to its tool calls, then the calls.
+    """An assistant turn in the order the model produced it: reasoning, text, then tool calls.
 
-    The reasoning is placed right before the `function_call` items (not before the text) because that adjacency is
-    what marks it as the pending tool turn's reasoning for `prune_reasoning`.
+    Which reasoning is worth sending back is decided later, over the whole conversation, by `prune_reasoning`.
     """
     blocks = message.content_blocks
     text = "".join(str(block.get("text", "")) for block in blocks if block["type"] == "text")
@@ -151,13 +150,9 @@ def _assistant_items(message: BaseMessage, position: int) -> list[dict[str, Any]
         str(block.get("reasoning")) for block in blocks if block["type"] == "reasoning" and block.get("reasoning")
     )
     calls = _function_calls(message, position)
-    items: list[dict[str, Any]] = []
-    if reasoning and not calls:
-        items.append(reasoning_item(reasoning))
+    items = [reasoning_item(reasoning)] if reasoning else []
     if text:
         items.append(assistant_item(text))
-    if reasoning and calls:
-        items.append(reasoning_item(reasoning))
     return items + calls
 
 

@@ -147,12 +147,12 @@ def tool_turn(**extra: Any) -> AIMessage:
             None,
             [
                 USER,
-                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Let me check."}]},
                 THOUGHT,
+                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Let me check."}]},
                 CALL,
                 OUTPUT,
             ],
-            id="reasoning-stays-next-to-its-calls",
+            id="reasoning-text-and-calls-keep-the-reply-order",
         ),
         pytest.param(
             [
