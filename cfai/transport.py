@@ -35,6 +35,10 @@ CHAT_COMPLETIONS_PATH = "chat/completions"
 
 StreamReader = ResponsesStreamReader | ChatCompletionsStreamReader
 
+# httpx keeps only 20 idle connections by default, so a burst of 100 concurrent calls would open new connections
+# for most of the calls after it; keeping as many idle as may be open lets a burst reuse what it opened.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
 
 @contextmanager
 def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
@@ -117,7 +121,7 @@ class WorkersAIClient(_Shared):
     @property
     def http_client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(timeout=self.config.timeout)
+            self._http = httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
         return self._http
 
     def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
@@ -220,7 +224,7 @@ class AsyncWorkersAIClient(_Shared):
             return self._http
         loop = asyncio.get_running_loop()
         if self._http is None or self._loop is not loop:
-            self._http = httpx.AsyncClient(timeout=self.config.timeout)
+            self._http = httpx.AsyncClient(timeout=self.config.timeout, limits=POOL_LIMITS)
             self._loop = loop
         return self._http
 
