@@ -90,17 +90,17 @@ def test_a_stream_dropped_midway_raises_and_is_not_retried(emulator: Emulator) -
     emulator.configure(stream_mode="sse")
     emulator.enqueue(Fault.disconnect_midway(after_events=4))
     received: list[Any] = []
-    with WorkersAIClient(**settings(emulator, stream_mode="responses"), sleep=lambda _: None) as client:
-        with pytest.raises(APIConnectionError):
-            for event in client.stream(body("Tell me about Paris.")):
-                received.append(event)
+    client = WorkersAIClient(**settings(emulator, stream_mode="responses"), sleep=lambda _: None)
+    with client, pytest.raises(APIConnectionError):
+        for event in client.stream(body("Tell me about Paris.")):
+            received.append(event)
     assert not any(isinstance(event, ReplyDone) for event in received)
     assert len(emulator.requests) == 1
 
 
 def test_a_wrong_token_is_an_authentication_error_without_the_token(emulator: Emulator) -> None:
-    with WorkersAIClient(base_url=emulator.v1_url, api_token="wrong-token-value") as client:
-        with pytest.raises(AuthenticationError) as raised:
-            client.create(body("Hi"))
+    client = WorkersAIClient(base_url=emulator.v1_url, api_token="wrong-token-value")
+    with client, pytest.raises(AuthenticationError) as raised:
+        client.create(body("Hi"))
     assert raised.value.code == 10000 and "wrong-token-value" not in str(raised.value)
     assert "CLOUDFLARE_API_TOKEN" in str(raised.value)
