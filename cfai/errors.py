@@ -213,11 +213,15 @@ def error_from_status(
     if request_id:
         parts.append(f" [cf-ray {request_id}]")
     secrets = tuple(secrets)
+    raw_text = raw_body.decode("utf-8", errors="replace")
+    if body is not None and redact(raw_text, secrets) != raw_text:
+        # Some proxies echo the request's headers back; the parsed body must not carry the token either.
+        body = json.loads(redact(raw_text, secrets))
     return cls(
         redact("".join(parts), secrets),
         status_code=status_code,
         code=code,
         request_id=request_id,
-        body=body if body is not None else redact(raw_body.decode("utf-8", errors="replace"), secrets),
+        body=body if body is not None else redact(raw_text, secrets),
         retry_after=headers.get("retry-after"),
     )

@@ -230,6 +230,8 @@ def test_token_is_never_in_messages_reprs_or_strings(call, script, body, token):
         for text in (str(error), repr(error), getattr(error, "message", "")):
             assert token not in text
     assert token not in errors[2].body
+    assert token not in json.dumps(errors[0].body)
+    assert errors[0].body["errors"][0]["code"] == 10000
     for text in (repr(client.client), str(client.client), repr(client.client.config)):
         assert token not in text
 
