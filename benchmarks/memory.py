@@ -1,0 +1,71 @@
+"""Section 5: memory across many calls through `httpx.MockTransport`: whatever a call leaves behind shows here.
+
+After a warm-up (caches, lazily created clients, interned strings), Python memory still allocated is read with
+tracemalloc before and after `calls` further calls, each time after a full garbage collection. A leak of even a few
+bytes per call adds up to tens of kilobytes over 10,000 calls; the target allows 64 KiB in total (under 7 bytes per
+call), which covers allocator noise and nothing per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from collections.abc import Sequence
+
+from benchmarks.contenders import CHAT_WORKERS_AI, FAKE_CHAT, MOCK_LLM, WORKERS_AI, Contender
+from benchmarks.overhead import checked_contenders, mock_endpoint
+from benchmarks.report import Row, Section
+
+GROWTH_LIMIT_BYTES = 64 * 1024
+WARM_UP_CALLS = 300
+
+
+def _settled_bytes() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def growth(contender: Contender, calls: int, *, asynchronous: bool) -> int:
+    """Bytes still allocated after `calls` calls, compared with before them."""
+
+    async def many(count: int) -> None:
+        for _ in range(count):
+            await contender.ainvoke()
+
+    def run(count: int) -> None:
+        if asynchronous:
+            asyncio.run(many(count))
+        else:
+            for _ in range(count):
+                contender.invoke()
+
+    tracemalloc.start()
+    try:
+        run(WARM_UP_CALLS)
+        before = _settled_bytes()
+        run(calls)
+        return _settled_bytes() - before
+    finally:
+        tracemalloc.stop()
+
+
+def run(*, calls: int, names: Sequence[str] = (CHAT_WORKERS_AI, WORKERS_AI, FAKE_CHAT, MOCK_LLM)) -> Section:
+    section = Section(f"5. Memory growth across {calls:,} calls (httpx.MockTransport)")
+    contenders, missing = checked_contenders(names, mock_endpoint())
+    for name in names:
+        ours = name in (CHAT_WORKERS_AI, WORKERS_AI)
+        target = f"< {GROWTH_LIMIT_BYTES // 1024} KiB" if ours else ""
+        for asynchronous in (False, True):
+            label = f"{name}, {'async' if asynchronous else 'sync'}: memory still allocated after {calls:,} calls"
+            if name not in contenders:
+                section.missing(label, missing.get(name, "not run"), target)
+                continue
+            grown = growth(contenders[name], calls, asynchronous=asynchronous)
+            passed = grown < GROWTH_LIMIT_BYTES if ours else None
+            section.add(Row(label, f"{grown / 1024:+,.1f} KiB", f"{grown / calls:+,.1f} bytes per call", target,
+                            passed))
+    section.notes.append(
+        f"- tracemalloc, after {WARM_UP_CALLS} warm-up calls and a full collection; the floors are shown for context."
+    )
+    return section

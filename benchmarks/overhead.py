@@ -1,0 +1,141 @@
+"""Section 1: what one call costs on top of the HTTP exchange, sync and async, with the same canned reply for all.
+
+Floors: a raw httpx call (no framework), LangChain's `FakeListChatModel` and LlamaIndex's `MockLLM` (the framework
+with no I/O). Targets (issue 6): each adapter costs at most 1.3 x (raw httpx + its framework's floor) and is at least
+4 x faster than the OpenAI-SDK-based alternative of its framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from benchmarks.canned import API_TOKEN, MOCK_ROOT, MOCK_V1_URL, expected_answer, short_server
+from benchmarks.contenders import (
+    ALTERNATIVES,
+    CHAT_CLOUDFLARE,
+    CHAT_OPENAI,
+    CHAT_WORKERS_AI,
+    CORE,
+    FAKE_CHAT,
+    FLOORS,
+    MOCK_LLM,
+    OPENAI_RESPONSES,
+    OURS,
+    RAW_HTTPX,
+    WORKERS_AI,
+    Contender,
+    Endpoint,
+    build,
+)
+from benchmarks.report import TIMES, Row, Section, ratio
+from benchmarks.timing import Samples, interleave, median_ratio, microseconds, run_async
+
+WITHIN_FLOOR = 1.3
+FASTER_THAN_ALTERNATIVE = 4.0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`subject` against the sum of `baselines`; `at_most` / `at_least` bound the ratio subject / baselines."""
+
+    subject: str
+    baselines: tuple[str, ...]
+    at_most: float | None = None
+    at_least: float | None = None
+
+
+COMPARISONS = (
+    Comparison(CHAT_WORKERS_AI, (RAW_HTTPX, FAKE_CHAT), at_most=WITHIN_FLOOR),
+    Comparison(CHAT_OPENAI, (CHAT_WORKERS_AI,), at_least=FASTER_THAN_ALTERNATIVE),
+    Comparison(CHAT_CLOUDFLARE, (CHAT_WORKERS_AI,)),
+    Comparison(WORKERS_AI, (RAW_HTTPX, MOCK_LLM), at_most=WITHIN_FLOOR),
+    Comparison(OPENAI_RESPONSES, (WORKERS_AI,), at_least=FASTER_THAN_ALTERNATIVE),
+    Comparison(CORE, (RAW_HTTPX,)),
+)
+_NO_ANSWER_CHECK = (FAKE_CHAT, MOCK_LLM)
+
+
+def mock_endpoint() -> Endpoint:
+    return Endpoint(MOCK_V1_URL, MOCK_ROOT, API_TOKEN, transport=short_server().transport())
+
+
+def checked_contenders(names: Sequence[str], endpoint: Endpoint) -> tuple[dict[str, Contender], dict[str, str]]:
+    """Builds the contenders and drops any that does not return the canned answer, sync and async."""
+    built, missing = build(names, endpoint)
+    answer = expected_answer()
+    for name, contender in list(built.items()):
+        try:
+            results = [contender.invoke(), asyncio.run(contender.ainvoke())]  # type: ignore[arg-type]
+        except Exception as error:
+            missing[name] = f"call failed: {type(error).__name__}: {str(error)[:160]}"
+            del built[name]
+            continue
+        if name not in _NO_ANSWER_CHECK and not all(answer in str(result) for result in results):
+            missing[name] = "did not return the canned answer"
+            del built[name]
+    return built, missing
+
+
+def _label(comparison: Comparison, mode: str) -> str:
+    call = "ainvoke/achat" if mode == "async" else "invoke/chat"
+    return f"{comparison.subject} ÷ ({' + '.join(comparison.baselines)}), {mode} {call}"
+
+
+def _target(comparison: Comparison) -> tuple[str, float | None, bool]:
+    if comparison.at_most is not None:
+        return f"≤ {comparison.at_most}{TIMES}", comparison.at_most, True
+    if comparison.at_least is not None:
+        return f"≥ {comparison.at_least}{TIMES}", comparison.at_least, False
+    return "", None, True
+
+
+def comparison_rows(
+    samples: Mapping[str, Samples], missing: Mapping[str, str], mode: str
+) -> list[Row]:
+    rows = []
+    for comparison in COMPARISONS:
+        target, bound, upper = _target(comparison)
+        absent = [name for name in (comparison.subject, *comparison.baselines) if name not in samples]
+        if absent:
+            reasons = "; ".join(f"{name}: {missing.get(name, 'not run')}" for name in absent)
+            rows.append(Row(_label(comparison, mode), "n/a", reasons, target, False if target else None))
+            continue
+        value = median_ratio(samples[comparison.subject], [samples[name] for name in comparison.baselines])
+        context = ", ".join(
+            f"{name} {microseconds(samples[name].median)}" for name in (comparison.subject, *comparison.baselines)
+        )
+        passed = None if bound is None else (value <= bound if upper else value >= bound)
+        rows.append(Row(_label(comparison, mode), ratio(value), context, target, passed))
+    return rows
+
+
+def absolute_rows(sync: Mapping[str, Samples], asynchronous: Mapping[str, Samples]) -> list[Row]:
+    rows = []
+    for name in sync:
+        async_part = f", async {microseconds(asynchronous[name].median)}" if name in asynchronous else ""
+        rows.append(Row(f"{name} per call", microseconds(sync[name].median), f"sync{async_part}"))
+    return rows
+
+
+def run(*, rounds: int, include_alternatives: bool = True) -> Section:
+    names = [*FLOORS, *OURS, *(ALTERNATIVES if include_alternatives else ())]
+    contenders, missing = checked_contenders(names, mock_endpoint())
+    sync = interleave({name: contender.invoke for name, contender in contenders.items()}, rounds=rounds)
+    asynchronous = run_async({name: contender.ainvoke for name, contender in contenders.items()}, rounds=rounds)
+    section = Section("1. Per-call overhead (same canned Responses reply through httpx.MockTransport)")
+    for row in comparison_rows(sync, missing, "sync") + comparison_rows(asynchronous, missing, "async"):
+        if include_alternatives or not any(name in row.measurement for name in ALTERNATIVES):
+            section.add(row)
+    section.rows += absolute_rows(sync, asynchronous)
+    for name, why in missing.items():
+        section.notes.append(f"- {name} not measured: {why}")
+    section.notes += [
+        f"- Interleaved rounds: {rounds}, order rotating; each round times a batch of calls per contender (~50 ms); "
+        "medians of rounds. Ratios are the median over rounds of the per-round ratio.",
+        "- The async LangChain floor answers in the event loop (FakeListChatModel's own `ainvoke` hops to a thread).",
+        "- Alternatives run with retries off. ChatCloudflareWorkersAI ignores `http_client`: the mock goes in through "
+        "its `client`/`async_client` fields, with `endpoint_format=\"openai_compatible\"` (Chat Completions reply).",
+    ]
+    return section
