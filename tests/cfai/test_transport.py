@@ -63,7 +63,10 @@ def test_sync_client_is_created_lazily_once_and_closed(owned, settings, body):
     client.create(body)
     client.create(body)
     [http] = owned.created
-    assert owned.options == [{"timeout": httpx.Timeout(9.0, connect=5.0)}]
+    [options] = owned.options
+    assert options["timeout"] == httpx.Timeout(9.0, connect=5.0)
+    assert options["limits"].max_keepalive_connections == options["limits"].max_connections == 100
+
     assert not http.is_closed
 
     client.close()
@@ -194,3 +197,31 @@ def test_repr_names_the_endpoint(call, script, account_id):
     assert repr(client) == (
         f"{type(client).__name__}(base_url='https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1')"
     )
+
+
+def test_a_callers_client_keeps_its_own_headers_cookies_and_params(fixtures, settings, body, token):
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=fixtures.json("responses-text.json"))
+
+    http = httpx.Client(transport=httpx.MockTransport(handler), headers={"x-proxy-key": "k1", "user-agent": "mine"})
+    client = WorkersAIClient(**settings, http_client=http, default_headers={"x-extra": "e"})
+    client.create(body)
+    http.headers["x-proxy-key"] = "k2"  # changed between calls: the next request must carry the new value
+    client.create(body)
+    http.cookies.set("session", "s1")
+    http.params = httpx.QueryParams({"trace": "on"})
+    client.create(body)
+
+    first, second, third = seen
+    for request in seen:
+        assert request.headers["authorization"] == f"Bearer {token}"
+        assert request.headers["x-extra"] == "e"
+        assert request.headers["user-agent"].startswith("cfai/")  # ours wins over the client's default
+        assert request.headers["content-type"] == "application/json"
+        assert json.loads(request.content) == body
+    assert (first.headers["x-proxy-key"], second.headers["x-proxy-key"]) == ("k1", "k2")
+    assert third.headers["cookie"] == "session=s1" and third.url.params["trace"] == "on"
+    assert first.extensions["timeout"] == {"connect": 5.0, "read": 60.0, "write": 60.0, "pool": 60.0}
