@@ -1,5 +1,7 @@
 """Reading a Responses reply: only the fields the adapters use, leniently, whatever else the server adds.
 
+Checks use `dict`, not `Mapping`: the input is decoded JSON, and the abstract check costs measurably per reply.
+
 Accepts the bare object of `/ai/v1/responses` and the `{"result": ...}` envelope of `/ai/run`. Unknown output item
 types are skipped, so a server that adds item kinds does not break older clients.
 """
@@ -23,7 +25,7 @@ def _int(value: Any) -> int:
 
 
 def usage_from_json(data: Any) -> Usage | None:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         return None
     input_tokens = _int(data.get("input_tokens", data.get("prompt_tokens")))
     output_tokens = _int(data.get("output_tokens", data.get("completion_tokens")))
@@ -33,8 +35,8 @@ def usage_from_json(data: Any) -> Usage | None:
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=_int(data.get("total_tokens")) or input_tokens + output_tokens,
-        cached_tokens=_int(input_details.get("cached_tokens")) if isinstance(input_details, Mapping) else 0,
-        reasoning_tokens=_int(output_details.get("reasoning_tokens")) if isinstance(output_details, Mapping) else 0,
+        cached_tokens=_int(input_details.get("cached_tokens")) if isinstance(input_details, dict) else 0,
+        reasoning_tokens=_int(output_details.get("reasoning_tokens")) if isinstance(output_details, dict) else 0,
     )
 
 
@@ -46,21 +48,21 @@ def _part_texts(content: Any, *types: str) -> list[str]:
     return [
         str(part.get("text") or part.get(types[-1]) or "")
         for part in content
-        if isinstance(part, Mapping) and part.get("type") in types
+        if isinstance(part, dict) and part.get("type") in types
     ]
 
 
 def unwrap_envelope(data: Any) -> Any:
     """The Response object inside `/ai/run`'s v4 envelope, or the data itself."""
-    if isinstance(data, Mapping) and "result" in data and "output" not in data:
+    if isinstance(data, dict) and "result" in data and "output" not in data:
         return data["result"]
     return data
 
 
 def raise_for_failure(data: Mapping[str, Any]) -> None:
     error = data.get("error")
-    if data.get("status") == "failed" or isinstance(error, Mapping):
-        detail = error if isinstance(error, Mapping) else {}
+    if data.get("status") == "failed" or isinstance(error, dict):
+        detail = error if isinstance(error, dict) else {}
         message = str(detail.get("message") or "the model failed to produce a reply")
         raise ResponseFailedError(f"Workers AI reported a failed response: {message}", code=detail.get("code"),
                                   body=dict(data))
@@ -69,7 +71,7 @@ def raise_for_failure(data: Mapping[str, Any]) -> None:
 def reply_from_json(data: Any) -> Reply:
     """Builds a Reply from a decoded Responses object (or `/ai/run` envelope); raises for failed replies."""
     data = unwrap_envelope(data)
-    if not isinstance(data, Mapping) or not isinstance(data.get("output"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("output"), list):
         raise ResponseFormatError(f"Expected a Responses object with an `output` list; got {_preview(data)}.")
     raise_for_failure(data)
     texts: list[str] = []
@@ -77,7 +79,7 @@ def reply_from_json(data: Any) -> Reply:
     refusals: list[str] = []
     tool_calls: list[ToolCall] = []
     for item in data["output"]:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             continue
         kind = item.get("type")
         if kind == "message":
@@ -102,7 +104,7 @@ def reply_from_json(data: Any) -> Reply:
         tool_calls=tuple(tool_calls),
         refusal="".join(refusals),
         usage=usage_from_json(data.get("usage")),
-        incomplete_reason=str(details.get("reason")) if isinstance(details, Mapping) else None,
+        incomplete_reason=str(details.get("reason")) if isinstance(details, dict) else None,
         created_at=_int(data.get("created_at")) or None,
         raw=dict(data),
     )
@@ -142,7 +144,7 @@ def salvage_tool_call(reply: Reply, body: Mapping[str, Any]) -> Reply:
         data = json.loads(reply.text)
     except ValueError:
         return reply
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         return reply
     name = data.get("name") if data.get("name") in names else (names[0] if len(names) == 1 else None)
     arguments = data.get("arguments", data.get("parameters"))
