@@ -12,13 +12,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 from urllib.parse import quote, urlsplit
 
-import httpx
 from pydantic import SecretStr
 
 from cfai.version import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 StreamMode = Literal["auto", "buffered", "responses", "chat_completions"]
 STREAM_MODES: tuple[StreamMode, ...] = ("auto", "buffered", "responses", "chat_completions")
@@ -30,7 +32,7 @@ GATEWAY_ENV = "CLOUDFLARE_AI_GATEWAY"
 
 CLOUDFLARE_API_HOST = "api.cloudflare.com"
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_READ_TIMEOUT, DEFAULT_CONNECT_TIMEOUT = 60.0, 5.0
 
 _ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 # AI Gateway options become `cf-aig-<name>` headers; names follow Cloudflare's docs, with `_` for `-`.
@@ -152,8 +154,11 @@ def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    # httpx loads here, with the first client, not when an adapter is imported (benchmarks/: import time).
+    import httpx
+
     if timeout is None:
-        return DEFAULT_TIMEOUT
+        return httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT)
     if isinstance(timeout, httpx.Timeout):
         return timeout
     return httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
@@ -196,3 +201,31 @@ def resolve_config(
         stream_mode=stream_mode,
         token=token,
     )
+
+
+def check_http_client(value: object, *, asynchronous: bool) -> object:
+    """Validates a caller's httpx client without importing httpx for the many who pass none.
+
+    The adapters type these fields loosely so that importing them does not load httpx (benchmarks/: import time).
+    """
+    if value is None:
+        return None
+    import httpx
+
+    expected = httpx.AsyncClient if asynchronous else httpx.Client
+    if not isinstance(value, expected):
+        raise ValueError(f"expected an {expected.__module__}.{expected.__name__}, got {type(value).__name__}")
+    return value
+
+
+def check_timeout(value: object) -> object:
+    """Seconds (a number) or an httpx.Timeout; validated like `check_http_client`, without importing httpx early."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    import httpx
+
+    if isinstance(value, httpx.Timeout):
+        return value
+    raise ValueError(f"timeout must be a number of seconds or an httpx.Timeout, got {type(value).__name__}")

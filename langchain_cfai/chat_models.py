@@ -12,9 +12,8 @@ import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
@@ -24,14 +23,25 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator,
 from typing_extensions import Self
 
 from cfai.catalog import DEFAULT_MODEL
-from cfai.config import ACCOUNT_ID_ENV, API_TOKEN_ENV, BASE_URL_ENV, GATEWAY_ENV, StreamMode, resolve_base_url
-from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+from cfai.config import (
+    ACCOUNT_ID_ENV,
+    API_TOKEN_ENV,
+    BASE_URL_ENV,
+    GATEWAY_ENV,
+    StreamMode,
+    check_http_client,
+    check_timeout,
+    resolve_base_url,
+)
 from cfai.wire import Reply, ReplyDone, StreamEvent, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
 from langchain_cfai.request import PreparedCall, check_model_kwargs, prepare_call
 from langchain_cfai.structured_output import structured_output
 from langchain_cfai.tools import ToolLike, to_responses_tools, to_tool_choice
+
+if TYPE_CHECKING:
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = ["ChatWorkersAI", "ReasoningBudgetWarning"]
 
@@ -102,7 +112,7 @@ class ChatWorkersAI(BaseChatModel):
     top_p: float | None = None
     stop: list[str] | None = None
     """Stop strings, applied client-side (the Responses API has none)."""
-    timeout: float | httpx.Timeout | None = None
+    timeout: Any = None
     """Seconds per attempt (default 60 s read, 5 s connect)."""
     max_retries: int = Field(default=2, ge=0)
     stream_mode: StreamMode = "auto"
@@ -115,9 +125,9 @@ class ChatWorkersAI(BaseChatModel):
     default_headers: dict[str, str] | None = Field(default=None, repr=False)
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra Responses request fields with no parameter of their own."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    http_client: Any = Field(default=None, exclude=True)
     """Your own `httpx.Client`; used as is and never closed by us."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    http_async_client: Any = Field(default=None, exclude=True)
     """Your own `httpx.AsyncClient`; used as is and never closed by us."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
@@ -128,6 +138,23 @@ class ChatWorkersAI(BaseChatModel):
     @classmethod
     def _check_reasoning_effort(cls, value: Any) -> Any:
         return validate_reasoning_effort(value)
+
+    # The three fields below are typed `Any` so that importing this module does not load httpx; they are checked
+    # here instead, importing httpx only when a value is given.
+    @field_validator("timeout")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        return check_timeout(value)
+
+    @field_validator("http_client")
+    @classmethod
+    def _check_http_client(cls, value: Any) -> Any:
+        return check_http_client(value, asynchronous=False)
+
+    @field_validator("http_async_client")
+    @classmethod
+    def _check_http_async_client(cls, value: Any) -> Any:
+        return check_http_client(value, asynchronous=True)
 
     @field_validator("model_kwargs")
     @classmethod
@@ -211,6 +238,8 @@ class ChatWorkersAI(BaseChatModel):
         if clients.sync is None:
             with _CLIENT_LOCK:
                 if clients.sync is None:
+                    from cfai.transport import WorkersAIClient  # httpx loads with the first client
+
                     clients.sync = WorkersAIClient(http_client=self.http_client, **self._client_settings())
         return clients.sync
 
@@ -221,6 +250,8 @@ class ChatWorkersAI(BaseChatModel):
         if clients.async_ is None:
             with _CLIENT_LOCK:
                 if clients.async_ is None:
+                    from cfai.transport import AsyncWorkersAIClient  # httpx loads with the first client
+
                     clients.async_ = AsyncWorkersAIClient(http_client=self.http_async_client, **self._client_settings())
         return clients.async_
 

@@ -7,12 +7,14 @@ starts a fresh httpx client when called from a new loop. A user-supplied httpx c
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cfai.config import ClientSettings
-from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+
+if TYPE_CHECKING:
+    import httpx
+
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 
 class InstanceClients:
@@ -45,6 +47,8 @@ class InstanceClients:
             with self._lock:
                 built = self._sync
                 if built is None or built[1] != wanted:
+                    from cfai.transport import WorkersAIClient  # httpx loads with the first client
+
                     built = self._sync = (WorkersAIClient(http_client=http_client, **settings), wanted)
         return built[0]
 
@@ -55,6 +59,8 @@ class InstanceClients:
             with self._lock:
                 built = self._async
                 if built is None or built[1] != wanted:
+                    from cfai.transport import AsyncWorkersAIClient  # httpx loads with the first client
+
                     built = self._async = (AsyncWorkersAIClient(http_client=http_client, **settings), wanted)
         return built[0]
 

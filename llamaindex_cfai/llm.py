@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -36,8 +35,7 @@ from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
 
 from cfai.catalog import DEFAULT_MODEL, get_model_info
-from cfai.config import ClientSettings, StreamMode, resolve_config
-from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+from cfai.config import ClientSettings, StreamMode, check_http_client, check_timeout, resolve_config
 from cfai.wire import (
     ReasoningEffort,
     Reply,
@@ -63,6 +61,8 @@ from llamaindex_cfai.structured import JSONSchemaProgram
 
 if TYPE_CHECKING:
     from llama_index.core.prompts.base import BasePromptTemplate
+
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = ["DEFAULT_NUM_OUTPUT", "WorkersAI"]
 
@@ -112,7 +112,9 @@ class WorkersAI(FunctionCallingLLM):
     temperature: float | None = Field(default=None, description="Sampling temperature; sent only when set.")
     top_p: float | None = Field(default=None, description="Nucleus sampling; sent only when set.")
     stop: list[str] | None = Field(default=None, description="Stop strings, applied client-side.")
-    timeout: float | httpx.Timeout | None = Field(default=None, description="Seconds per attempt (default 60 s read).")
+    # timeout and the two clients are typed `Any` so that importing this module does not load httpx; their
+    # validators below check them, importing httpx only when a value is given.
+    timeout: Any = Field(default=None, description="Seconds, or an httpx.Timeout, per attempt (default 60 s read).")
     max_retries: int = Field(default=2, ge=0, description="Retries of failed requests, before any streamed byte.")
     stream_mode: StreamMode = Field(default="auto", description="How stream_chat is served: auto, buffered, responses.")
     session_id: str | None = Field(default=None, description="x-session-affinity header for prompt caching.")
@@ -122,8 +124,10 @@ class WorkersAI(FunctionCallingLLM):
         repr=False,
         description="Extra request headers (not serialized: they may be secret).",
     )
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    http_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.Client, never closed.")
+    http_async_client: Any = Field(
+        default=None, exclude=True, repr=False, description="Your httpx.AsyncClient, never closed."
+    )
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog's context window.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra Responses request fields, merged into every request."
@@ -158,12 +162,27 @@ class WorkersAI(FunctionCallingLLM):
 
     @field_validator("timeout", mode="before")
     @classmethod
-    def _timeout_from_dict(cls, value: Any) -> Any:
-        return httpx.Timeout(**value) if isinstance(value, dict) else value
+    def _check_timeout(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # from to_dict(): an httpx.Timeout serialised below
+            import httpx
+
+            return httpx.Timeout(**value)
+        return check_timeout(value)
 
     @field_serializer("timeout")
-    def _timeout_to_json(self, value: float | httpx.Timeout | None) -> float | dict[str, float | None] | None:
-        return value.as_dict() if isinstance(value, httpx.Timeout) else value
+    def _timeout_to_json(self, value: Any) -> float | dict[str, float | None] | None:
+        as_dict = getattr(value, "as_dict", None)
+        return as_dict() if as_dict is not None else value  # type: ignore[no-any-return]
+
+    @field_validator("http_client")
+    @classmethod
+    def _check_http_client(cls, value: Any) -> Any:
+        return check_http_client(value, asynchronous=False)
+
+    @field_validator("http_async_client")
+    @classmethod
+    def _check_http_async_client(cls, value: Any) -> Any:
+        return check_http_client(value, asynchronous=True)
 
     @classmethod
     def class_name(cls) -> str:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from cfai import ConfigurationError, __version__
-from cfai.config import DEFAULT_TIMEOUT, resolve_config, resolve_timeout
+from cfai.config import resolve_config, resolve_timeout
 
 OTHER_ACCOUNT = "fedcba9876543210fedcba9876543210"
 
@@ -254,7 +254,7 @@ def test_timeout_reaches_each_request(call, script, fixtures, body):
 
 
 def test_resolve_timeout_forms():
-    assert resolve_timeout(None) == DEFAULT_TIMEOUT == httpx.Timeout(60.0, connect=5.0)
+    assert resolve_timeout(None) == httpx.Timeout(60.0, connect=5.0)
     assert resolve_timeout(2) == httpx.Timeout(2.0, connect=2.0)
     explicit = httpx.Timeout(1.0, read=300.0)
     assert resolve_timeout(explicit) is explicit
