@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 from urllib.parse import quote, urlsplit
 
 from pydantic import SecretStr
@@ -56,6 +56,15 @@ class ClientSettings(TypedDict, total=False):
     default_headers: Mapping[str, str] | None
     stream_mode: StreamMode
     env: Mapping[str, str] | None
+
+
+# What an adapter holds as same-named attributes (`env` is a test seam, not a setting).
+CLIENT_SETTING_NAMES = tuple(name for name in ClientSettings.__annotations__ if name != "env")
+
+
+def client_settings_from(source: object) -> ClientSettings:
+    """The connection settings of an object that holds them as attributes named as in ClientSettings (the adapters)."""
+    return cast(ClientSettings, {name: getattr(source, name) for name in CLIENT_SETTING_NAMES})
 
 
 class ConfigurationError(ValueError):

@@ -31,6 +31,7 @@ from cfai.config import (
     StreamMode,
     check_http_client,
     check_timeout,
+    client_settings_from,
     resolve_base_url,
 )
 from cfai.wire import Reply, ReplyDone, StreamEvent, validate_reasoning_effort
@@ -217,20 +218,6 @@ class ChatWorkersAI(BaseChatModel):
 
     # Clients: one of each kind per instance, created on first use.
 
-    def _client_settings(self) -> dict[str, Any]:
-        return {
-            "account_id": self.account_id,
-            "api_token": self.api_token,
-            "base_url": self.base_url,
-            "gateway_id": self.gateway_id,
-            "gateway_options": self.gateway_options,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "session_id": self.session_id,
-            "default_headers": self.default_headers,
-            "stream_mode": self.stream_mode,
-        }
-
     @property
     def client(self) -> WorkersAIClient:
         """The synchronous `cfai` client this model sends requests with."""
@@ -240,7 +227,7 @@ class ChatWorkersAI(BaseChatModel):
                 if clients.sync is None:
                     from cfai.transport import WorkersAIClient  # httpx loads with the first client
 
-                    clients.sync = WorkersAIClient(http_client=self.http_client, **self._client_settings())
+                    clients.sync = WorkersAIClient(http_client=self.http_client, **client_settings_from(self))
         return clients.sync
 
     @property
@@ -252,7 +239,9 @@ class ChatWorkersAI(BaseChatModel):
                 if clients.async_ is None:
                     from cfai.transport import AsyncWorkersAIClient  # httpx loads with the first client
 
-                    clients.async_ = AsyncWorkersAIClient(http_client=self.http_async_client, **self._client_settings())
+                    clients.async_ = AsyncWorkersAIClient(
+                        http_client=self.http_async_client, **client_settings_from(self)
+                    )
         return clients.async_
 
     def close(self) -> None:

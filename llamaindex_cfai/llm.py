@@ -35,7 +35,7 @@ from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
 
 from cfai.catalog import DEFAULT_MODEL, get_model_info
-from cfai.config import ClientSettings, StreamMode, check_http_client, check_timeout, resolve_config
+from cfai.config import StreamMode, check_http_client, check_timeout, client_settings_from, resolve_config
 from cfai.wire import (
     ReasoningEffort,
     Reply,
@@ -139,21 +139,7 @@ class WorkersAI(FunctionCallingLLM):
         super().__init__(**data)
         # Fail at construction, not at the first request, when the token or account id is missing or invalid; here
         # rather than in a validator so the error stays a ConfigurationError instead of a pydantic ValidationError.
-        resolve_config(**self._client_settings())
-
-    def _client_settings(self) -> ClientSettings:
-        return ClientSettings(
-            account_id=self.account_id,
-            api_token=self.api_token,
-            base_url=self.base_url,
-            gateway_id=self.gateway_id,
-            gateway_options=self.gateway_options,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            session_id=self.session_id,
-            default_headers=self.default_headers,
-            stream_mode=self.stream_mode,
-        )
+        resolve_config(**client_settings_from(self))
 
     @field_validator("reasoning_effort", mode="before")
     @classmethod
@@ -203,10 +189,10 @@ class WorkersAI(FunctionCallingLLM):
     # Clients: one of each per instance, created on first use (see clients.py).
 
     def _sync_client(self) -> WorkersAIClient:
-        return self._clients.sync(self._client_settings(), self.http_client)
+        return self._clients.sync(client_settings_from(self), self.http_client)
 
     def _async_client(self) -> AsyncWorkersAIClient:
-        return self._clients.async_(self._client_settings(), self.http_async_client)
+        return self._clients.async_(client_settings_from(self), self.http_async_client)
 
     def close(self) -> None:
         """Closes the HTTP client this instance created (never one passed as http_client)."""

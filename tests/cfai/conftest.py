@@ -24,29 +24,17 @@ from cfai.wire.types import Reply, StreamEvent
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 TOKEN = "cf-test-token-Zq8xW3vK"
-ENV_NAMES = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CF_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_AUTH_TOKEN",
-    "CF_AI_API_TOKEN",
-    "CLOUDFLARE_AI_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY",
-    "BASE_URL",
-)
 
 
 @pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No socket may open (Unix socketpairs stay allowed: asyncio's loops need them) and no outside env var leaks in.
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No socket may open (Unix socketpairs stay allowed: asyncio's loops need them).
 
     tests/cfai/emulator is skipped: those tests serve the emulator over loopback and set their own rules.
     """
     if "emulator" in request.path.relative_to(Path(__file__).parent).parts:
         yield
         return
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
     disable_socket(allow_unix_socket=True)
     try:
         yield

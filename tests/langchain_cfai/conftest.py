@@ -22,21 +22,10 @@ from langchain_cfai import ChatWorkersAI
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 TOKEN = "cf-test-token-Lc7pQ2"
-ENV_NAMES = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CF_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_AUTH_TOKEN",
-    "CF_AI_API_TOKEN",
-    "CLOUDFLARE_AI_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY",
-)
 
 
 @pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     if any("emulator" in name for name in request.fixturenames):
         yield  # the emulator serves over loopback HTTP
         return

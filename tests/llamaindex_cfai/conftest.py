@@ -21,26 +21,14 @@ from llamaindex_cfai import WorkersAI
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 TOKEN = "cf-test-token-LlamaIdx-7Qp2"
-ENV_NAMES = (
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CF_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN",
-    "CLOUDFLARE_AUTH_TOKEN",
-    "CF_AI_API_TOKEN",
-    "CLOUDFLARE_AI_BASE_URL",
-    "CLOUDFLARE_AI_GATEWAY",
-    "BASE_URL",
-)
 CHAT_ENTRY_POINTS = ("chat", "achat", "stream_chat", "astream_chat")
 COMPLETION_ENTRY_POINTS = ("complete", "acomplete", "stream_complete", "astream_complete")
 ENTRY_POINTS = CHAT_ENTRY_POINTS + COMPLETION_ENTRY_POINTS
 
 
 @pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No outside env var leaks in; no socket opens, except loopback for tests marked `emulator`."""
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No socket opens, except loopback for tests marked `emulator`."""
     if request.node.get_closest_marker("emulator"):
         socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
     else:
