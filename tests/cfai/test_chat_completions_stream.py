@@ -18,15 +18,19 @@ from cfai.wire import (
     TextDelta,
     ToolCallArgumentsDelta,
     ToolCallStarted,
+    assistant_item,
     build_request,
     function_call_item,
     function_call_output_item,
     function_tool,
+    input_image,
+    input_text,
     json_schema_format,
     message_item,
     reasoning_item,
 )
 from cfai.wire.chat_completions import chat_request_from
+from cfai.wire.request import JSON_OBJECT_FORMAT
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 RECORDED_SSE = (FIXTURES / "cf-chat-completions-gpt-oss-20b-tool-call.sse").read_bytes()
@@ -221,3 +225,35 @@ def test_a_whole_chat_completion_answering_a_stream_request_is_replayed(mode: st
     reply = events[-1].reply
     assert reply.reasoning == "Call the tool." and reply.tool_calls[0].call_id == "call_9"
     assert reply.usage.total_tokens == 14 and reply.finish_reason == "tool_calls"
+
+
+def test_parts_assistant_text_with_calls_and_json_mode_translate() -> None:
+    body = build_request(
+        model="@cf/openai/gpt-oss-120b",
+        input=[
+            message_item("user", [input_text("Describe"), input_image("data:image/png;base64,AAAA")]),
+            assistant_item("Checking two cities."),
+            function_call_item("call_a", "get_weather", {"city": "Oslo"}),
+            function_call_item("call_b", "get_weather", {"city": "Rome"}),
+            function_call_output_item("call_a", "cold"),
+            function_call_output_item("call_b", "warm"),
+        ],
+        tools=[WEATHER],
+        tool_choice="required",
+        text_format=JSON_OBJECT_FORMAT,
+    )
+    request = chat_request_from(body)
+    user, assistant, *outputs = request["messages"]
+    assert user["content"] == [
+        {"type": "text", "text": "Describe"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+    ]
+    assert assistant["content"] == "Checking two cities."
+    assert [call["id"] for call in assistant["tool_calls"]] == ["call_a", "call_b"]
+    assert [(message["role"], message["tool_call_id"]) for message in outputs] == [
+        ("tool", "call_a"),
+        ("tool", "call_b"),
+    ]
+    assert request["tool_choice"] == "required"
+    assert request["response_format"] == {"type": "json_object"}
+    assert body["input"][1] == assistant_item("Checking two cities.")  # the Responses body is left untouched
