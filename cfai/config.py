@@ -228,7 +228,8 @@ def check_http_client(value: object, *, asynchronous: bool) -> object:
 
 
 def check_timeout(value: object) -> object:
-    """Seconds (a number) or an httpx.Timeout; validated like `check_http_client`, without importing httpx early."""
+    """Seconds (a number), an httpx.Timeout, or its `as_dict()` form (from serialized settings); validated like
+    `check_http_client`, without importing httpx early."""
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -237,4 +238,6 @@ def check_timeout(value: object) -> object:
 
     if isinstance(value, httpx.Timeout):
         return value
+    if isinstance(value, dict):
+        return httpx.Timeout(**value)
     raise ValueError(f"timeout must be a number of seconds or an httpx.Timeout, got {type(value).__name__}")

@@ -19,7 +19,7 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Langu
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from typing_extensions import Self
 
 from cfai.catalog import DEFAULT_MODEL
@@ -147,15 +147,10 @@ class ChatWorkersAI(BaseChatModel):
     def _check_timeout(cls, value: Any) -> Any:
         return check_timeout(value)
 
-    @field_validator("http_client")
+    @field_validator("http_client", "http_async_client")
     @classmethod
-    def _check_http_client(cls, value: Any) -> Any:
-        return check_http_client(value, asynchronous=False)
-
-    @field_validator("http_async_client")
-    @classmethod
-    def _check_http_async_client(cls, value: Any) -> Any:
-        return check_http_client(value, asynchronous=True)
+    def _check_http_client(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_http_client(value, asynchronous=info.field_name == "http_async_client")
 
     @field_validator("model_kwargs")
     @classmethod

@@ -24,7 +24,14 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, field_serializer, field_validator
+from llama_index.core.bridge.pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
 from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -149,26 +156,17 @@ class WorkersAI(FunctionCallingLLM):
     @field_validator("timeout", mode="before")
     @classmethod
     def _check_timeout(cls, value: Any) -> Any:
-        if isinstance(value, dict):  # from to_dict(): an httpx.Timeout serialised below
-            import httpx
-
-            return httpx.Timeout(**value)
-        return check_timeout(value)
+        return check_timeout(value)  # also takes the dict that the serializer below writes
 
     @field_serializer("timeout")
     def _timeout_to_json(self, value: Any) -> float | dict[str, float | None] | None:
         as_dict = getattr(value, "as_dict", None)
         return as_dict() if as_dict is not None else value  # type: ignore[no-any-return]
 
-    @field_validator("http_client")
+    @field_validator("http_client", "http_async_client")
     @classmethod
-    def _check_http_client(cls, value: Any) -> Any:
-        return check_http_client(value, asynchronous=False)
-
-    @field_validator("http_async_client")
-    @classmethod
-    def _check_http_async_client(cls, value: Any) -> Any:
-        return check_http_client(value, asynchronous=True)
+    def _check_http_client(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_http_client(value, asynchronous=info.field_name == "http_async_client")
 
     @classmethod
     def class_name(cls) -> str:
