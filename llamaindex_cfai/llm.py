@@ -119,8 +119,7 @@ class WorkersAI(FunctionCallingLLM):
     temperature: float | None = Field(default=None, description="Sampling temperature; sent only when set.")
     top_p: float | None = Field(default=None, description="Nucleus sampling; sent only when set.")
     stop: list[str] | None = Field(default=None, description="Stop strings, applied client-side.")
-    # timeout and the two clients are typed `Any` so that importing this module does not load httpx; their
-    # validators below check them, importing httpx only when a value is given.
+    # `Any`, not httpx types, so importing this module does not load httpx; the validators below check the values.
     timeout: Any = Field(default=None, description="Seconds, or an httpx.Timeout, per attempt (default 60 s read).")
     max_retries: int = Field(default=2, ge=0, description="Retries of failed requests, before any streamed byte.")
     stream_mode: StreamMode = Field(default="auto", description="How stream_chat is served: auto, buffered, responses.")
@@ -132,9 +131,7 @@ class WorkersAI(FunctionCallingLLM):
         description="Extra request headers (not serialized: they may be secret).",
     )
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.Client, never closed.")
-    http_async_client: Any = Field(
-        default=None, exclude=True, repr=False, description="Your httpx.AsyncClient, never closed."
-    )
+    http_async_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.AsyncClient.")
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog's context window.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra Responses request fields, merged into every request."
