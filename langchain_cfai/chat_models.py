@@ -131,7 +131,10 @@ class ChatWorkersAI(BaseChatModel):
     http_async_client: Any = Field(default=None, exclude=True)
     """Your own `httpx.AsyncClient`; used as is and never closed by us."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", arbitrary_types_allowed=True)
+    # Unknown arguments are refused (never sent); their values are kept out of the error, where a token could be.
+    model_config = ConfigDict(
+        populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     _clients: _Clients = PrivateAttr(default_factory=_Clients)
 

@@ -25,6 +25,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -103,6 +104,9 @@ class WorkersAI(FunctionCallingLLM):
     use. Per-request settings (model, reasoning_effort, max_tokens, temperature, top_p, stop, tools, tool_choice) can
     also be passed to each call; other call keywords are sent as Responses request fields, like `additional_kwargs`.
     """
+
+    # Unknown arguments are refused rather than dropped; their values stay out of the error (a token could be one).
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     model: str = Field(default=DEFAULT_MODEL, description="Workers AI model name, e.g. @cf/openai/gpt-oss-20b.")
     account_id: str | None = Field(default=None, description="Cloudflare account id (env CLOUDFLARE_ACCOUNT_ID).")
