@@ -34,7 +34,7 @@ from cfai.config import (
     client_settings_from,
     resolve_base_url,
 )
-from cfai.wire import Reply, ReplyDone, StreamEvent, validate_reasoning_effort
+from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
 from langchain_cfai.request import PreparedCall, check_model_kwargs, prepare_call
@@ -50,7 +50,7 @@ _CLIENT_LOCK = threading.Lock()
 
 
 class ReasoningBudgetWarning(UserWarning):
-    """The model spent its whole output budget on reasoning and returned no answer."""
+    """The model returned no answer: most often its whole output budget went to reasoning."""
 
 
 class _Clients:
@@ -272,12 +272,12 @@ class ChatWorkersAI(BaseChatModel):
         return prepare_call(messages, defaults=defaults, options=options, stop=stop, extra=self.model_kwargs)
 
     def _result(self, reply: Reply, call: PreparedCall) -> ChatResult:
-        _warn_if_reasoning_only(reply, call)
+        _warn_if_no_answer(reply, call)
         return ChatResult(generations=[ChatGeneration(message=message_from_reply(reply, model=call.model))])
 
     def _chunk(self, event: StreamEvent, call: PreparedCall) -> ChatGenerationChunk:
         if isinstance(event, ReplyDone):
-            _warn_if_reasoning_only(event.reply, call)
+            _warn_if_no_answer(event.reply, call)
         return ChatGenerationChunk(message=chunk_from_event(event, model=call.model))
 
     # The I/O shells.
@@ -371,15 +371,8 @@ class ChatWorkersAI(BaseChatModel):
         return structured_output(self, schema, method=method, strict=strict, include_raw=include_raw)
 
 
-def _warn_if_reasoning_only(reply: Reply, call: PreparedCall) -> None:
-    # WIRE.md quirk 3: a small budget can go entirely to reasoning. An empty answer must not pass for a real one.
-    if not reply.is_reasoning_only:
-        return
-    budget = call.body.get("max_output_tokens")
-    spent = f"all {reply.usage.output_tokens} output tokens" if reply.usage else "its whole output budget"
-    warnings.warn(
-        f"Workers AI spent {spent} on reasoning and returned no answer (status 'incomplete', finish_reason "
-        f"'length'{f', max_tokens={budget}' if budget else ''}). Raise max_tokens, or lower reasoning_effort.",
-        ReasoningBudgetWarning,
-        stacklevel=4,
-    )
+def _warn_if_no_answer(reply: Reply, call: PreparedCall) -> None:
+    # An empty answer must not pass for a real one; a small budget can go entirely to reasoning (WIRE.md quirk 3).
+    problem = missing_answer(reply, call.body.get("max_output_tokens"))
+    if problem:
+        warnings.warn(problem, ReasoningBudgetWarning, stacklevel=4)

@@ -37,6 +37,7 @@ from cfai.wire import (
     input_image,
     input_text,
     message_item,
+    missing_answer,
     prune_reasoning,
     reasoning_item,
 )
@@ -273,13 +274,8 @@ def response_from_reply(reply: Reply, *, delta: str | None = None) -> ChatRespon
 
 def reply_problems(reply: Reply) -> list[str]:
     """What a caller should be warned about in a finished reply (it is still returned as is)."""
-    problems = []
-    if reply.is_reasoning_only:
-        problems.append(
-            "Workers AI returned no answer: the model spent the whole output budget "
-            f"({reply.usage.output_tokens if reply.usage else 'all'} tokens) reasoning and was cut off "
-            f"({reply.incomplete_reason or 'incomplete'}). Raise max_tokens or lower reasoning_effort."
-        )
+    problem = missing_answer(reply)
+    problems = [problem] if problem else []
     problems.extend(
         f"The model called {call.name!r} (call_id {call.call_id}) with arguments that are not a JSON object; "
         f"get_tool_calls_from_response passes {{}} for them. Arguments: {call.arguments[:200]!r}"

@@ -1,7 +1,7 @@
 """The Responses wire protocol: request building, reply parsing, stream decoding and folding. Pure, no I/O."""
 
 from cfai.wire.accumulator import ReplyAccumulator, replay
-from cfai.wire.reply import reply_from_bytes, reply_from_json, salvage_tool_call, usage_from_json
+from cfai.wire.reply import missing_answer, reply_from_bytes, reply_from_json, salvage_tool_call, usage_from_json
 from cfai.wire.request import (
     REASONING_EFFORTS,
     ReasoningEffort,
@@ -57,6 +57,7 @@ __all__ = [
     "input_text",
     "json_schema_format",
     "message_item",
+    "missing_answer",
     "prune_reasoning",
     "reasoning_item",
     "replay",

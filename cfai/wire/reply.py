@@ -172,3 +172,20 @@ def reply_from_bytes(body: bytes) -> Reply:
 def _preview(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, default=str) if not isinstance(data, str) else data
     return text[:200]
+
+
+def missing_answer(reply: Reply, max_output_tokens: int | None = None) -> str | None:
+    """Why a finished reply carries no answer, worded for the caller; None when it has text, a refusal or a call.
+
+    Both adapters warn with this text rather than hand back an empty answer as if it were one (WIRE.md, quirk 3).
+    """
+    if reply.text or reply.tool_calls or reply.refusal:
+        return None
+    if reply.status != "incomplete":
+        return "Workers AI returned an empty answer: no text and no tool call (status 'completed')."
+    spent = f"all {reply.usage.output_tokens} output tokens" if reply.usage else "its whole output budget"
+    budget = f", max_tokens={max_output_tokens}" if max_output_tokens else ""
+    return (
+        f"Workers AI spent {spent} on reasoning and returned no answer (status 'incomplete', "
+        f"finish_reason 'length'{budget}). Raise max_tokens, or lower reasoning_effort."
+    )

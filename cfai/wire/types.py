@@ -57,11 +57,6 @@ class Reply:
             return "content_filter" if self.incomplete_reason == "content_filter" else "length"
         return "tool_calls" if self.tool_calls else "stop"
 
-    @property
-    def is_reasoning_only(self) -> bool:
-        """True when the output budget went to reasoning and no answer or tool call came back."""
-        return not (self.text or self.tool_calls or self.refusal) and self.status == "incomplete"
-
 
 # Stream events. `index` is the output item's position, so parallel tool calls keep their own argument streams.
 

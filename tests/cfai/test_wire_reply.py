@@ -15,6 +15,7 @@ from cfai.wire import (
     ToolCallArgumentsDelta,
     ToolCallStarted,
     Usage,
+    missing_answer,
     reply_from_bytes,
     reply_from_json,
     salvage_tool_call,
@@ -35,7 +36,7 @@ def test_text_reply(fixtures):
         created_at=1754400000,
     )
     assert reply.finish_reason == "stop"
-    assert not reply.is_reasoning_only
+    assert missing_answer(reply) is None
     assert reply.raw == fixtures.json("responses-text.json")
 
 
@@ -58,7 +59,7 @@ def test_reasoning_only_reply_is_not_a_successful_empty_answer(fixtures):
     assert reply.status == "incomplete"
     assert reply.incomplete_reason == "max_output_tokens"
     assert reply.finish_reason == "length"
-    assert reply.is_reasoning_only
+    assert "on reasoning and returned no answer" in missing_answer(reply)
     assert reply.text == ""
     assert reply.reasoning.startswith("The user wants a long essay.")
     assert reply.usage == Usage(435, 256, 691, 0, 256)
@@ -218,3 +219,24 @@ def test_salvage_through_the_client(call, script, fixtures, body):
     assert [type(event) for event in events][-3:] == [ToolCallStarted, ToolCallArgumentsDelta, ReplyDone]
     assert not [event for event in events if isinstance(event, TextDelta)]
     assert events[-1].reply == reply
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(id="r", model="m", status="completed", text="Hi"), None),
+        (Reply(id="r", model="m", status="completed", tool_calls=(ToolCall("c", "f", "{}"),)), None),
+        (Reply(id="r", model="m", status="completed", reasoning="thinking"), "empty answer"),
+        (
+            Reply(id="r", model="m", status="incomplete", reasoning="thinking", usage=Usage(output_tokens=64)),
+            "spent all 64 output tokens on reasoning",
+        ),
+    ],
+)
+def test_missing_answer_says_why_a_reply_has_none(reply, expected):
+    problem = missing_answer(reply, max_output_tokens=64)
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem
+        assert ("max_tokens=64" in problem) == (reply.status == "incomplete")

@@ -163,6 +163,14 @@ async def test_reasoning_only_reply_warns_and_reports_length(server: Any, run: A
     assert summed(chunks).response_metadata["finish_reason"] == "length"
 
 
+async def test_a_completed_reply_with_no_answer_warns(server: Any, run: Any) -> None:
+    reply = server.load("responses-text")
+    server.reply({**reply, "output": [item for item in reply["output"] if item["type"] == "reasoning"]})
+    with pytest.warns(ReasoningBudgetWarning, match="empty answer"):
+        message = await run.invoke(server.model(), "Hi")
+    assert message.content == "" and message.response_metadata["finish_reason"] == "stop"
+
+
 async def test_truncated_answer_is_length_without_warning(server: Any, run: Any) -> None:
     reply = server.load("responses-text")
     server.reply({**reply, "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}})
