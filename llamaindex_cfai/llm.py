@@ -113,9 +113,7 @@ class WorkersAI(FunctionCallingLLM):
     api_token: SecretStr | None = Field(
         default=None, exclude=True, repr=False, description="Cloudflare API token (env CLOUDFLARE_API_TOKEN)."
     )
-    base_url: str | None = Field(
-        default=None, description="Any Responses-compatible server (env CLOUDFLARE_AI_BASE_URL)."
-    )
+    base_url: str | None = Field(default=None, description="Any Responses server (env CLOUDFLARE_AI_BASE_URL).")
     gateway_id: str | None = Field(default=None, description="AI Gateway id (env CLOUDFLARE_AI_GATEWAY).")
     gateway_options: dict[str, Any] | None = Field(default=None, description="AI Gateway options (cf-aig-* headers).")
     reasoning_effort: ReasoningEffort | None = Field(default=None, description="low, medium or high (server: medium).")
@@ -126,13 +124,10 @@ class WorkersAI(FunctionCallingLLM):
     # `Any`, not httpx types, so importing this module does not load httpx; the validators below check the values.
     timeout: Any = Field(default=None, description="Seconds, or an httpx.Timeout, per attempt (default 60 s read).")
     max_retries: int = Field(default=2, ge=0, description="Retries of failed requests, before any streamed byte.")
-    stream_mode: StreamMode = Field(default="auto", description="How stream_chat is served: auto, buffered, responses.")
+    stream_mode: StreamMode = Field(default="auto", description="auto, buffered, responses, chat_completions.")
     session_id: str | None = Field(default=None, description="x-session-affinity header for prompt caching.")
     default_headers: dict[str, str] | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="Extra request headers (not serialized: they may be secret).",
+        default=None, exclude=True, repr=False, description="Extra request headers (not serialized: may be secret)."
     )
     http_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.Client, never closed.")
     http_async_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.AsyncClient.")
