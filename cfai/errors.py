@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 DAILY_QUOTA_CODE = 3036
-CAPACITY_CODE = 3040
 
 
 class WorkersAIError(Exception):

@@ -34,10 +34,8 @@ class ReplyAccumulator:
     reasoning: dict[int, list[str]] = field(default_factory=dict)
     text: list[str] = field(default_factory=list)
     tool_calls: dict[int, _ToolCallParts] = field(default_factory=dict)
-    events_seen: int = 0
 
     def add(self, event: StreamEvent) -> None:
-        self.events_seen += 1
         if isinstance(event, TextDelta):
             self.text.append(event.delta)
         elif isinstance(event, ReasoningDelta):
