@@ -18,6 +18,7 @@ from typing_extensions import Unpack
 
 from cfai.config import ClientSettings, StreamMode, resolve_config
 from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
+from cfai.pool_turns import PoolTurns
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
 from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
@@ -236,6 +237,7 @@ class AsyncWorkersAIClient(_Shared):
         self._http = http_client
         self._owns_http = http_client is None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._turns: PoolTurns | None = None  # only for a client created here: see cfai.pool_turns
         self._sleep = sleep
 
     @property
@@ -246,6 +248,7 @@ class AsyncWorkersAIClient(_Shared):
         loop = asyncio.get_running_loop()
         if self._http is None or self._loop is not loop:
             self._http = httpx.AsyncClient(timeout=self.config.timeout, limits=POOL_LIMITS)
+            self._turns = PoolTurns()
             self._loop = loop
         return self._http
 
@@ -299,7 +302,11 @@ class AsyncWorkersAIClient(_Shared):
             try:
                 with translate_errors(self.secrets):
                     client = self.http_client
-                    response = await client.send(self.build(client, path, body), stream=stream)
+                    request = self.build(client, path, body)
+                    if self._turns is None:
+                        response = await client.send(request, stream=stream)
+                    else:
+                        response = await self._turns.send(client, request, stream=stream)
                     if response.is_success:
                         return response
                     await response.aread()

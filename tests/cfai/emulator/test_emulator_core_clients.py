@@ -46,6 +46,21 @@ async def test_two_hundred_concurrent_async_calls_all_succeed(emulator: Emulator
     assert 1 <= emulator.connections_opened <= 100
 
 
+async def test_a_hundred_workers_calling_in_a_loop_keep_within_the_pool(emulator: Emulator) -> None:
+    """The shape of load that made httpcore hand one idle connection to several requests at once (cfai.pool_turns):
+    each worker sends its next call the moment its last answer is read."""
+    answers: list[str] = []
+
+    async def worker(number: int, client: AsyncWorkersAIClient) -> None:
+        for call in range(5):
+            answers.append((await client.create(body(f"Worker {number} call {call}?"))).text)
+
+    async with AsyncWorkersAIClient(**settings(emulator)) as client:
+        await asyncio.gather(*(worker(number, client) for number in range(100)))
+    assert sorted(answers) == sorted(f"You asked: Worker {n} call {c}?" for n in range(100) for c in range(5))
+    assert 1 <= emulator.connections_opened <= 100
+
+
 @pytest.mark.parametrize(
     ("mode", "server_stream_mode"),
     [("buffered", "ignore"), ("responses", "sse"), ("responses", "ignore"), ("chat_completions", "ignore")],
