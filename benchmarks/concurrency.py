@@ -23,6 +23,7 @@ from benchmarks.contenders import (
     CHAT_WORKERS_AI,
     OURS,
     RAW_HTTPX,
+    RAW_HTTPX_KEEP_ALIVE,
     WORKERS_AI,
     Contender,
     Endpoint,
@@ -158,7 +159,7 @@ def _measure_loads(
 
 def run(*, calls: int, concurrency: int, rounds: int, include_alternatives: bool = True) -> Section:
     section = Section(f"4. Concurrency against the emulator on loopback ({calls:,} calls, {concurrency} at a time)")
-    names = [RAW_HTTPX, *OURS, *(ALTERNATIVES if include_alternatives else ())]
+    names = [RAW_HTTPX, RAW_HTTPX_KEEP_ALIVE, *OURS, *(ALTERNATIVES if include_alternatives else ())]
     try:
         emulator = EmulatorProcess().__enter__()
     except Exception as error:

@@ -25,6 +25,8 @@ from benchmarks.canned import ACCOUNT_ID, MODEL, PROMPT
 from benchmarks.timing import AsyncCall, SyncCall
 
 RAW_HTTPX = "raw httpx"
+# The pool cfai's own clients use, without cfai's turns at it (cfai.pool_turns): the upstream behaviour they avoid.
+RAW_HTTPX_KEEP_ALIVE = "raw httpx, 100 kept-alive connections"
 FAKE_CHAT = "FakeListChatModel"
 MOCK_LLM = "MockLLM"
 CORE = "cfai WorkersAIClient"
@@ -68,12 +70,12 @@ class Contender:
     client: Any = None
 
 
-def _raw_httpx(endpoint: Endpoint) -> Contender:
+def _raw_httpx(endpoint: Endpoint, name: str = RAW_HTTPX, **options: Any) -> Contender:
     url = f"{endpoint.v1_url}/responses"
     headers = {"authorization": f"Bearer {endpoint.api_token}"}
     body = {"model": MODEL, "input": PROMPT}
-    sync_client = endpoint.sync_client() or httpx.Client()
-    async_client = endpoint.async_client() or httpx.AsyncClient()
+    sync_client = endpoint.sync_client() or httpx.Client(**options)
+    async_client = endpoint.async_client() or httpx.AsyncClient(**options)
 
     def invoke() -> object:
         response = sync_client.post(url, json=body, headers=headers)
@@ -85,7 +87,13 @@ def _raw_httpx(endpoint: Endpoint) -> Contender:
         response.raise_for_status()
         return response.json()
 
-    return Contender(RAW_HTTPX, invoke, ainvoke)
+    return Contender(name, invoke, ainvoke)
+
+
+def _raw_httpx_keep_alive(endpoint: Endpoint) -> Contender:
+    from cfai.transport import POOL_LIMITS
+
+    return _raw_httpx(endpoint, RAW_HTTPX_KEEP_ALIVE, limits=POOL_LIMITS)
 
 
 def _fake_chat(endpoint: Endpoint) -> Contender:
@@ -239,6 +247,7 @@ def _llamaindex(name: str, factory: Callable[[Endpoint], Any]) -> Callable[[Endp
 
 BUILDERS: dict[str, Callable[[Endpoint], Contender]] = {
     RAW_HTTPX: _raw_httpx,
+    RAW_HTTPX_KEEP_ALIVE: _raw_httpx_keep_alive,
     FAKE_CHAT: _fake_chat,
     MOCK_LLM: _mock_llm,
     CORE: _core,
