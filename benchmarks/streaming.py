@@ -154,9 +154,14 @@ def measure(runs: dict[str, StreamRun], rounds: int, missing: dict[str, str]) ->
             del runs[name]
             continue
         samples[name] = StreamSamples(chunks=chunks, complete=text == expected)
-    for _ in range(rounds):
-        gc.collect()
-        for name, run in runs.items():
+    names = list(runs)
+    for round_number in range(rounds):
+        # Rotating order, and a collection before every stream: otherwise whoever runs last in a round pays the
+        # garbage collector for the streams before it (a fixed order once made one contender look 2x slower).
+        shift = round_number % len(names) if names else 0
+        for name in names[shift:] + names[:shift]:
+            run = runs[name]
+            gc.collect()
             wall, cpu = time.perf_counter(), time.process_time()
             run()
             samples[name].wall.append(time.perf_counter() - wall)
@@ -200,7 +205,8 @@ def run(*, rounds: int, include_alternatives: bool = True) -> Section:
     section.rows += [_row(name, sample) for name, sample in samples.items()]
     section.notes += [f"- {name} not measured: {why}" for name, why in missing.items()]
     section.notes.append(
-        f"- Interleaved rounds: {rounds}; wall and CPU (process) time per whole stream, medians. "
+        f"- Interleaved rounds: {rounds}, order rotating, a full collection before each stream; wall and CPU "
+        "(process) time per whole stream, medians. "
         "langchain-cloudflare passes on only `delta.content`: its reasoning chunks arrive empty (ANCHORS.md)."
     )
     return section
