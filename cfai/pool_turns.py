@@ -5,7 +5,7 @@ request's task runs again, the same connection is offered to every request that 
 inside the pool with ConnectionNotAvailable, and they try again from the back. Under steady load some requests keep
 losing that race for seconds. With 100 callers over 100 kept-alive connections to the emulator on loopback, plain
 httpx served 200-260 calls/s with a p99 near 4 s, and opened more connections than the pool holds (connections
-left idle during the scramble expire); the same pool taking turns served 600-1,000 calls/s with a p99 of 0.1-0.35 s
+left idle during the scramble expire); the same pool taking turns served 600-1,000 calls/s with a p99 of 0.1-0.45 s
 through fewer than 50 connections (benchmarks/RESULTS.md, section 4).
 
 A turn lasts from asking the pool for a connection until httpcore's first trace event for the request. httpcore
