@@ -183,25 +183,28 @@ class ChatCompletionsStreamReader:
         return reply_from_chat_completion(data)
 
     def read(self, sse: ServerSentEvent) -> list[StreamEvent]:
-        if self.done or not sse.data:
+        data = sse.data
+        if self.done or not data:
             return []
-        if sse.data.strip() == "[DONE]":
+        if not data.startswith("{") and data.strip() == "[DONE]":
             return [self._finish()]
         try:
-            chunk = json.loads(sse.data)
+            chunk = json.loads(data)
         except ValueError:
-            raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {sse.data[:120]!r}") from None
-        if not isinstance(chunk, Mapping):
+            raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {data[:120]!r}") from None
+        # `dict`, not `Mapping`: decoded JSON, and this runs once per token (the abstract check costs per chunk).
+        if not isinstance(chunk, dict):
             return []
-        if isinstance(chunk.get("error"), (Mapping, str)):
-            error = chunk["error"]
-            message = error.get("message") if isinstance(error, Mapping) else error
-            raise ResponseFailedError(f"Workers AI stream error: {message}", body=dict(chunk))
+        error = chunk.get("error")
+        if isinstance(error, (dict, str)):
+            message = error.get("message") if isinstance(error, dict) else error
+            raise ResponseFailedError(f"Workers AI stream error: {message}", body=chunk)
         self._id = self._id or str(chunk.get("id") or "")
         self._model = self._model or str(chunk.get("model") or "")
         self._created = self._created or (int(chunk["created"]) if chunk.get("created") else None)
-        if isinstance(chunk.get("usage"), Mapping):
-            self._usage = usage_from_json(chunk["usage"])
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self._usage = usage_from_json(usage)
         events: list[StreamEvent] = []
         for choice in chunk.get("choices") or ():
             if choice.get("finish_reason"):

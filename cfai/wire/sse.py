@@ -71,6 +71,9 @@ class SSEDecoder:
                 events.append(ServerSentEvent(data="\n".join(self._data), event=self._event or "message", id=self._id))
             self._event, self._data = "", []
             return
+        if line.startswith("data: "):  # nearly every line of a stream: skip the general field parsing
+            self._data.append(line[6:])
+            return
         if line.startswith(":"):
             return
         name, _, value = line.partition(":")
