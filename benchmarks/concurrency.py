@@ -31,8 +31,10 @@ from benchmarks.contenders import (
 )
 from benchmarks.emulator_process import EmulatorProcess
 from benchmarks.report import Row, Section
+from cfai.transport import POOL_LIMITS
 
-HTTPX_POOL_SIZE = 100  # httpx.Limits() default max_connections, which the adapters keep
+# The target: the pool cfai's clients create never grows past its own limit.
+HTTPX_POOL_SIZE = POOL_LIMITS.max_connections
 SEQUENTIAL_CALLS = 20
 
 

@@ -23,6 +23,7 @@ import httpx
 
 from benchmarks.canned import ACCOUNT_ID, MODEL, PROMPT
 from benchmarks.timing import AsyncCall, SyncCall
+from cfai.transport import POOL_LIMITS
 
 RAW_HTTPX = "raw httpx"
 # The pool cfai's own clients use, without cfai's turns at it (cfai.pool_turns): the upstream behaviour they avoid.
@@ -97,8 +98,6 @@ def _raw_httpx(endpoint: Endpoint, name: str = RAW_HTTPX, **options: Any) -> Con
 
 
 def _raw_httpx_keep_alive(endpoint: Endpoint) -> Contender:
-    from cfai.transport import POOL_LIMITS
-
     return _raw_httpx(endpoint, RAW_HTTPX_KEEP_ALIVE, limits=POOL_LIMITS)
 
 
