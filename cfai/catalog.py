@@ -71,10 +71,56 @@ UNKNOWN_MODEL_DEFAULTS = ModelInfo(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddingModelInfo:
+    """An embedding model: vector size, per-text and per-request input limits, and price."""
+
+    name: str
+    dimensions: int
+    max_input_tokens: int
+    # Texts per request Cloudflare accepts; longer lists are split into several requests.
+    max_batch_size: int
+    input_price_per_m: float | None
+    known: bool = True
+
+    def cost(self, input_tokens: int) -> float | None:
+        """USD for embedding `input_tokens` tokens, or None when the price is unknown."""
+        return None if self.input_price_per_m is None else input_tokens * self.input_price_per_m / 1_000_000
+
+
+DEFAULT_EMBEDDING_MODEL = "@cf/baai/bge-m3"
+
+# Dimensions and limits from Cloudflare's model pages (bge-*: 512 tokens per text for the English models, 100 texts
+# per call); bge-m3's window is Cloudflare's, the rest follow the model cards. Prices per million input tokens.
+EMBEDDING_MODELS: Mapping[str, EmbeddingModelInfo] = {
+    info.name: info
+    for info in (
+        EmbeddingModelInfo("@cf/baai/bge-small-en-v1.5", 384, 512, 100, 0.020),
+        EmbeddingModelInfo("@cf/baai/bge-base-en-v1.5", 768, 512, 100, 0.067),
+        EmbeddingModelInfo("@cf/baai/bge-large-en-v1.5", 1024, 512, 100, 0.204),
+        EmbeddingModelInfo("@cf/baai/bge-m3", 1024, 60_000, 100, 0.012),
+        EmbeddingModelInfo("@cf/google/embeddinggemma-300m", 768, 2_048, 100, 0.012),
+        EmbeddingModelInfo("@cf/qwen/qwen3-embedding-0.6b", 1024, 8_192, 32, 0.012),
+        EmbeddingModelInfo("@cf/pfnet/plamo-embedding-1b", 2048, 4_096, 100, 0.019),
+    )
+}
+
+
+def _lookup(table: Mapping[str, Any], model: str) -> Any:
+    name = model.strip()
+    info = table.get(name) or table.get(f"@cf/{name.removeprefix('/')}")
+    if info is None and "/" not in name:
+        info = next((known for key, known in table.items() if key.rsplit("/", 1)[-1] == name), None)
+    return info
+
+
+def get_embedding_model_info(model: str) -> EmbeddingModelInfo | None:
+    """Facts for an embedding model, matched like `get_model_info`; None for a name not in the catalog."""
+    info: EmbeddingModelInfo | None = _lookup(EMBEDDING_MODELS, model)
+    return info
+
+
 def get_model_info(model: str) -> ModelInfo:
     """Facts for `model`; names are matched with or without the `@cf/` prefix, unknown names get the defaults."""
-    name = model.strip()
-    info = MODELS.get(name) or MODELS.get(f"@cf/{name.removeprefix('/')}")
-    if info is None and "/" not in name:
-        info = MODELS.get(f"@cf/openai/{name}")
-    return info or dataclasses.replace(UNKNOWN_MODEL_DEFAULTS, name=name)
+    info: ModelInfo | None = _lookup(MODELS, model)
+    return info or dataclasses.replace(UNKNOWN_MODEL_DEFAULTS, name=model.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cfai import DEFAULT_MODEL, ModelInfo, get_model_info
-from cfai.catalog import UNKNOWN_MODEL_DEFAULTS
+from cfai.catalog import DEFAULT_EMBEDDING_MODEL, UNKNOWN_MODEL_DEFAULTS, get_embedding_model_info
 from cfai.wire import Usage
 
 
@@ -91,3 +91,20 @@ def test_model_info_is_immutable():
     assert isinstance(info, ModelInfo)
     with pytest.raises(AttributeError):
         info.context_window = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "dimensions", "batch"),
+    [("@cf/baai/bge-m3", 1024, 100), ("bge-small-en-v1.5", 384, 100), ("qwen/qwen3-embedding-0.6b", 1024, 32)],
+)
+def test_embedding_models(name, dimensions, batch):
+    info = get_embedding_model_info(name)
+    assert info is not None and info.known
+    assert (info.dimensions, info.max_batch_size) == (dimensions, batch)
+    assert info.name.startswith("@cf/")
+
+
+def test_embedding_cost_and_unknown_names():
+    assert get_embedding_model_info(DEFAULT_EMBEDDING_MODEL).cost(1_000_000) == pytest.approx(0.012)
+    assert get_embedding_model_info("@cf/openai/gpt-oss-120b") is None
+    assert get_embedding_model_info("nope") is None
