@@ -37,8 +37,18 @@ DEFAULT_READ_TIMEOUT, DEFAULT_CONNECT_TIMEOUT = 60.0, 5.0
 _ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 # AI Gateway options become `cf-aig-<name>` headers; names follow Cloudflare's docs, with `_` for `-`.
 _GATEWAY_OPTIONS = frozenset(
-    {"cache_ttl", "skip_cache", "cache_key", "collect_log", "request_timeout", "max_attempts", "retry_delay",
-     "backoff", "metadata", "event_id"}
+    {
+        "cache_ttl",
+        "skip_cache",
+        "cache_key",
+        "collect_log",
+        "request_timeout",
+        "max_attempts",
+        "retry_delay",
+        "backoff",
+        "metadata",
+        "event_id",
+    }
 )
 
 

@@ -22,11 +22,11 @@ from cfai.pool_turns import PoolTurns
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
 from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
-from cfai.wire.reply import reply_from_bytes, salvage_tool_call
+from cfai.wire.finish import ReplyFinisher
+from cfai.wire.reply import reply_from_bytes
 from cfai.wire.request import dumps
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
-from cfai.wire.stop import StopFilter, stop_reply
 from cfai.wire.types import Reply, StreamEvent
 
 __all__ = ["AsyncWorkersAIClient", "WorkersAIClient"]
@@ -149,24 +149,20 @@ class WorkersAIClient(_Shared):
     def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         """Sends a Responses request and returns the whole reply."""
         response = self._send(body)
-        reply = salvage_tool_call(reply_from_bytes(response.content), body)
-        return stop_reply(reply, stop) if stop else reply
+        return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> Iterator[StreamEvent]:
-        """Yields stream events ending with one ReplyDone; see DESIGN.md's stream modes."""
+        """Yields stream events ending with one ReplyDone; see docs/design.md's stream modes."""
         chosen = self.stream_mode(mode)
         events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
-        if not stop:
-            yield from events
-            return
-        stop_filter = StopFilter(stop)
+        finisher = ReplyFinisher(body, stop)
         for event in events:
-            yield from stop_filter.feed(event)
+            yield from finisher.feed(event)
 
     def _buffered(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
-        yield from replay(self.create(body))
+        yield from replay(reply_from_bytes(self._send(body).content))
 
     def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> Iterator[StreamEvent]:
         response = self._send(body, path=path, stream=True)
@@ -174,7 +170,7 @@ class WorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = response.read()
-                yield from replay(reader.whole_reply(content, body))
+                yield from replay(reader.whole_reply(content))
                 return
             decoder = SSEDecoder()
             with translate_errors(self.secrets):
@@ -254,21 +250,20 @@ class AsyncWorkersAIClient(_Shared):
 
     async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         response = await self._send(body)
-        reply = salvage_tool_call(reply_from_bytes(response.content), body)
-        return stop_reply(reply, stop) if stop else reply
+        return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
         chosen = self.stream_mode(mode)
         events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
-        stop_filter = StopFilter(stop) if stop else None
+        finisher = ReplyFinisher(body, stop)
         async for event in events:
-            for item in stop_filter.feed(event) if stop_filter else (event,):
-                yield item
+            for finished in finisher.feed(event):
+                yield finished
 
     async def _buffered(self, body: Mapping[str, Any]) -> AsyncIterator[StreamEvent]:
-        for event in replay(await self.create(body)):
+        for event in replay(reply_from_bytes((await self._send(body)).content)):
             yield event
 
     async def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> AsyncIterator[StreamEvent]:
@@ -277,7 +272,7 @@ class AsyncWorkersAIClient(_Shared):
             if _is_json(response):
                 with translate_errors(self.secrets):
                     content = await response.aread()
-                for event in replay(reader.whole_reply(content, body)):
+                for event in replay(reader.whole_reply(content)):
                     yield event
                 return
             decoder = SSEDecoder()

@@ -26,10 +26,12 @@ from langchain_core.messages import (
 )
 from langchain_core.messages import ToolCall as LangChainToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call
 
 from cfai.catalog import get_model_info
 from cfai.wire import (
     ReasoningDelta,
+    RefusalDelta,
     Reply,
     ReplyDone,
     StreamEvent,
@@ -201,6 +203,7 @@ def response_metadata_from(reply: Reply, *, model: str) -> dict[str, Any]:
         "finish_reason": reply.finish_reason,
         "status": reply.status,
         "incomplete_reason": reply.incomplete_reason,
+        "reasoning_kind": reply.reasoning_kind,
         "created_at": reply.created_at,
         "cost_usd": get_model_info(model_name).cost(reply.usage),
     }
@@ -214,7 +217,7 @@ def tool_calls_from(calls: Sequence[ToolCall]) -> tuple[list[LangChainToolCall],
     for call in calls:
         try:
             args = json.loads(call.arguments) if call.arguments.strip() else {}
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             invalid.append(_invalid_call(call, f"Arguments are not valid JSON: {error}"))
             continue
         if isinstance(args, dict):
@@ -225,7 +228,7 @@ def tool_calls_from(calls: Sequence[ToolCall]) -> tuple[list[LangChainToolCall],
 
 
 def _invalid_call(call: ToolCall, error: str) -> InvalidToolCall:
-    return InvalidToolCall(name=call.name, args=call.arguments, id=call.call_id, error=error, type="invalid_tool_call")
+    return invalid_tool_call(name=call.name, args=call.arguments, id=call.call_id, error=error)
 
 
 def _reasoning_kwargs(reply: Reply) -> dict[str, Any]:
@@ -258,6 +261,8 @@ def chunk_from_event(event: StreamEvent, *, model: str) -> AIMessageChunk:
         return AIMessageChunk(content=event.delta, response_metadata=provider)
     if isinstance(event, ReasoningDelta):
         return AIMessageChunk(content="", additional_kwargs={REASONING_KEY: event.delta}, response_metadata=provider)
+    if isinstance(event, RefusalDelta):
+        return AIMessageChunk(content="", additional_kwargs={"refusal": event.delta}, response_metadata=provider)
     if isinstance(event, ToolCallStarted):
         start = ToolCallChunk(name=event.name, args="", id=event.call_id, index=event.index, type="tool_call_chunk")
         return AIMessageChunk(content="", tool_call_chunks=[start], response_metadata=provider)
@@ -268,8 +273,6 @@ def chunk_from_event(event: StreamEvent, *, model: str) -> AIMessageChunk:
         reply = event.reply
         return AIMessageChunk(
             content="",
-            # A refusal has no stream event of its own; it arrives with the finished reply.
-            additional_kwargs={"refusal": reply.refusal} if reply.refusal else {},
             usage_metadata=usage_metadata_from(reply.usage),
             response_metadata=response_metadata_from(reply, model=model),
             id=reply.id or None,

@@ -250,6 +250,8 @@ def reply_kwargs(reply: Reply) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"id": reply.id, "model": reply.model, "finish_reason": reply.finish_reason}
     if reply.refusal:
         kwargs["refusal"] = reply.refusal
+    if reply.reasoning_kind:
+        kwargs["reasoning_kind"] = reply.reasoning_kind
     if reply.usage is not None:
         usage = reply.usage
         kwargs.update(

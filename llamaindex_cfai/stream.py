@@ -15,6 +15,7 @@ from llama_index.core.base.llms.types import ChatResponse
 
 from cfai.wire import (
     ReasoningDelta,
+    RefusalDelta,
     Reply,
     ReplyAccumulator,
     ReplyDone,
@@ -39,6 +40,7 @@ class ChatStream:
     model: str
     text: str = ""
     reasoning: str = ""
+    refusal: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     calls: ReplyAccumulator = field(default_factory=ReplyAccumulator)
 
@@ -50,6 +52,8 @@ class ChatStream:
         elif isinstance(event, ReasoningDelta):
             # The core joins separate reasoning items with a blank line; in-order deltas of one item just concatenate.
             self.reasoning += event.delta
+        elif isinstance(event, RefusalDelta):
+            self.refusal += event.delta
         elif isinstance(event, (ToolCallStarted, ToolCallArgumentsDelta)):
             self.calls.add(event)
             self.tool_calls = self.calls.reply(id="", model=self.model, status="in_progress", usage=None).tool_calls
@@ -61,8 +65,13 @@ class ChatStream:
             reasoning=self.reasoning,
             tool_calls=self.tool_calls,
         )
+        additional_kwargs: dict[str, str] = {}
+        if isinstance(event, ReasoningDelta):
+            additional_kwargs["thinking_delta"] = event.delta
+        if self.refusal:
+            additional_kwargs["refusal"] = self.refusal
         return ChatResponse(
             message=message_from_reply(so_far),
             delta=event.delta if isinstance(event, TextDelta) else "",
-            additional_kwargs={"thinking_delta": event.delta} if isinstance(event, ReasoningDelta) else {},
+            additional_kwargs=additional_kwargs,
         )

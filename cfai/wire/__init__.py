@@ -1,7 +1,8 @@
 """The Responses wire protocol: request building, reply parsing, stream decoding and folding. Pure, no I/O."""
 
 from cfai.wire.accumulator import ReplyAccumulator, replay
-from cfai.wire.reply import missing_answer, reply_from_bytes, reply_from_json, salvage_tool_call, usage_from_json
+from cfai.wire.finish import ReplyFinisher, finish_reply, forced_tool_names, missing_answer, salvage_tool_call
+from cfai.wire.reply import reply_from_bytes, reply_from_json, usage_from_json
 from cfai.wire.request import (
     REASONING_EFFORTS,
     ReasoningEffort,
@@ -20,9 +21,12 @@ from cfai.wire.request import (
     tool_choice_value,
     validate_reasoning_effort,
 )
+from cfai.wire.status import FinishReason, Status
 from cfai.wire.stop import StopFilter, stop_reply, truncate_at_stop
 from cfai.wire.types import (
     ReasoningDelta,
+    ReasoningKind,
+    RefusalDelta,
     Reply,
     ReplyDone,
     StreamEvent,
@@ -35,11 +39,16 @@ from cfai.wire.types import (
 
 __all__ = [
     "REASONING_EFFORTS",
+    "FinishReason",
     "ReasoningDelta",
     "ReasoningEffort",
+    "ReasoningKind",
+    "RefusalDelta",
     "Reply",
     "ReplyAccumulator",
     "ReplyDone",
+    "ReplyFinisher",
+    "Status",
     "StopFilter",
     "StreamEvent",
     "TextDelta",
@@ -49,6 +58,8 @@ __all__ = [
     "Usage",
     "assistant_item",
     "build_request",
+    "finish_reply",
+    "forced_tool_names",
     "function_call_item",
     "function_call_output_item",
     "function_tool",

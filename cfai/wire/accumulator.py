@@ -1,15 +1,21 @@
-"""Folding stream events into the reply a non-streamed call returns: the one path from events to a Reply."""
+"""Folding stream events into the reply a non-streamed call returns: the one path from events to a Reply.
+
+Content is kept by output position (`index`), so a reader can ask what a stream has already said about one item
+before it adds what the server's final word says is missing, and parallel tool calls keep their own arguments.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from cfai.wire.status import Status
 from cfai.wire.types import (
     ReasoningDelta,
+    ReasoningKind,
+    RefusalDelta,
     Reply,
     ReplyDone,
-    Status,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -27,27 +33,48 @@ class _ToolCallParts:
     arguments: list[str] = field(default_factory=list)
 
 
+def _append(parts_by_index: dict[int, list[str]], index: int, delta: str) -> None:
+    parts = parts_by_index.get(index)
+    if parts is None:
+        parts = parts_by_index[index] = []
+    parts.append(delta)
+
+
+def _joined(parts_by_index: dict[int, list[str]], separator: str = "") -> str:
+    texts = ("".join(parts_by_index[index]) for index in sorted(parts_by_index))
+    return separator.join(text for text in texts if text)
+
+
 @dataclass(slots=True)
 class ReplyAccumulator:
     """Collects the content of stream events by output item; `reply()` builds the final Reply from it."""
 
+    text: dict[int, list[str]] = field(default_factory=dict)
     reasoning: dict[int, list[str]] = field(default_factory=dict)
-    text: list[str] = field(default_factory=list)
+    refusal: dict[int, list[str]] = field(default_factory=dict)
     tool_calls: dict[int, _ToolCallParts] = field(default_factory=dict)
 
     def add(self, event: StreamEvent) -> None:
         if isinstance(event, TextDelta):
-            self.text.append(event.delta)
+            _append(self.text, event.index, event.delta)
         elif isinstance(event, ReasoningDelta):
-            self.reasoning.setdefault(event.index, []).append(event.delta)
-        elif isinstance(event, ToolCallStarted):
-            self.tool_calls[event.index] = _ToolCallParts(event.call_id, event.name, event.id)
+            _append(self.reasoning, event.index, event.delta)
         elif isinstance(event, ToolCallArgumentsDelta):
             self.tool_calls[event.index].arguments.append(event.delta)
+        elif isinstance(event, ToolCallStarted):
+            self.tool_calls[event.index] = _ToolCallParts(event.call_id, event.name, event.id)
+        elif isinstance(event, RefusalDelta):
+            _append(self.refusal, event.index, event.delta)
 
-    def has_content(self, index: int) -> bool:
-        calls = self.tool_calls.get(index)
-        return bool(self.reasoning.get(index)) or bool(calls and calls.arguments)
+    def said(self, index: int) -> tuple[str, str, str, str | None]:
+        """What the stream has carried for one item: (text, refusal, reasoning, tool-call arguments or None)."""
+        call = self.tool_calls.get(index)
+        return (
+            "".join(self.text.get(index, ())),
+            "".join(self.refusal.get(index, ())),
+            "".join(self.reasoning.get(index, ())),
+            "".join(call.arguments) if call is not None else None,
+        )
 
     def reply(
         self,
@@ -58,33 +85,38 @@ class ReplyAccumulator:
         usage: Usage | None,
         incomplete_reason: str | None = None,
         created_at: int | None = None,
+        reasoning_kind: ReasoningKind | None = None,
         raw: dict[str, Any] | None = None,
     ) -> Reply:
-        reasoning = ("".join(self.reasoning[index]) for index in sorted(self.reasoning))
+        reasoning = _joined(self.reasoning, "\n\n")
         return Reply(
             id=id,
             model=model,
             status=status,
-            text="".join(self.text),
-            reasoning="\n\n".join(part for part in reasoning if part),
+            text=_joined(self.text),
+            reasoning=reasoning,
             tool_calls=tuple(
                 ToolCall(call_id=parts.call_id, name=parts.name, arguments="".join(parts.arguments), id=parts.id)
                 for _, parts in sorted(self.tool_calls.items())
             ),
+            refusal=_joined(self.refusal),
             usage=usage,
             incomplete_reason=incomplete_reason,
             created_at=created_at,
+            reasoning_kind=(reasoning_kind or "raw") if reasoning else None,
             raw=raw,
         )
 
 
 def replay(reply: Reply) -> list[StreamEvent]:
-    """The events that a stream of `reply` would have carried: reasoning, text, tool calls, then the reply itself."""
+    """The events that a stream of `reply` would have carried: reasoning, text, refusal, tool calls, the reply."""
     events: list[StreamEvent] = []
     if reply.reasoning:
         events.append(ReasoningDelta(reply.reasoning, index=0))
     if reply.text:
         events.append(TextDelta(reply.text, index=1))
+    if reply.refusal:
+        events.append(RefusalDelta(reply.refusal, index=1))
     for offset, call in enumerate(reply.tool_calls, start=2):
         events.append(ToolCallStarted(call.call_id, call.name, index=offset, id=call.id))
         if call.arguments:

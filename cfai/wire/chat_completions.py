@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
+from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
-from cfai.wire.reply import usage_from_json
+from cfai.wire.reply import reasoning_content, usage_from_json
 from cfai.wire.sse import ServerSentEvent
+from cfai.wire.status import status_from_chat_finish
 from cfai.wire.types import (
     ReasoningDelta,
+    RefusalDelta,
     Reply,
     ReplyDone,
     StreamEvent,
@@ -48,33 +51,47 @@ def _chat_content(content: Any) -> Any:
 
 
 def _chat_messages(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages for Responses input items; an assistant turn's reasoning, text and calls become one message.
+
+    The reasoning that led to calls still awaiting their results (the only reasoning the adapters send) goes back as
+    `reasoning` on the assistant message, the field vLLM, which serves gpt-oss on this route, reads into the
+    harmony analysis channel (docs/wire.md, Streaming).
+    """
     messages: list[dict[str, Any]] = []
+    reasoning = ""
     for item in items:
         kind = item.get("type")
+        if kind == "reasoning":
+            raw, summary = reasoning_content(dict(item))
+            reasoning = raw or summary
+            continue
+        if kind == "function_call_output":
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": item.get("output", "")})
+            continue
+        role = "assistant" if kind == "function_call" else item.get("role", "user")
+        last = messages[-1] if messages else None
+        if role == "assistant" and not (last is not None and last["role"] == "assistant" and kind == "function_call"):
+            last = {"role": "assistant", "content": None}
+            messages.append(last)
         if kind == "function_call":
+            assert last is not None
             call = {
                 "id": item["call_id"],
                 "type": "function",
                 "function": {"name": item["name"], "arguments": item.get("arguments", "")},
             }
-            last = messages[-1] if messages else None
-            if last is not None and last["role"] == "assistant" and "tool_calls" in last:
-                last["tool_calls"].append(call)
-            elif last is not None and last["role"] == "assistant":
-                last["tool_calls"] = [call]
-            else:
-                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
-        elif kind == "function_call_output":
-            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": item.get("output", "")})
-        elif kind == "reasoning":
-            # The chat route has no documented field for prior reasoning; it is left out rather than guessed.
-            continue
-        else:
-            role = item.get("role", "user")
+            last.setdefault("tool_calls", []).append(call)
+        elif role == "assistant":
+            assert last is not None
             content = _chat_content(item.get("content", ""))
-            if role == "assistant" and isinstance(content, list):
-                content = "".join(part.get("text", "") for part in content)
-            messages.append({"role": "system" if role == "developer" else role, "content": content})
+            last["content"] = content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+        else:
+            messages.append(
+                {"role": "system" if role == "developer" else role, "content": _chat_content(item.get("content", ""))}
+            )
+        if reasoning and role == "assistant":
+            assert last is not None
+            last["reasoning"], reasoning = reasoning, ""
     return messages
 
 
@@ -133,31 +150,42 @@ def chat_request_from(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def reply_from_chat_completion(data: Any) -> Reply:
     """A whole `chat.completion` object (a server that ignored `stream: true`) as a Reply."""
-    choices = data.get("choices") if isinstance(data, Mapping) else None
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ResponseFormatError(f"Expected a chat.completion with choices; got {str(data)[:200]}")
-    message = choices[0].get("message") or {}
+    message = lenient.mapping(choices[0].get("message"))
     calls = tuple(
-        ToolCall(
-            call_id=str(call.get("id") or f"call_{position}"),
-            name=str((call.get("function") or {}).get("name") or ""),
-            arguments=str((call.get("function") or {}).get("arguments") or ""),
-            id=call.get("id"),
-        )
-        for position, call in enumerate(message.get("tool_calls") or ())
+        _tool_call(call, position)
+        for position, call in enumerate(lenient.items(message.get("tool_calls")))
+        if isinstance(call, dict)
     )
-    length = choices[0].get("finish_reason") == "length"
+    status, incomplete_reason = status_from_chat_finish(choices[0].get("finish_reason"))
+    reasoning = lenient.text(message.get("reasoning_content")) or lenient.text(message.get("reasoning"))
     return Reply(
-        id=str(data.get("id") or ""),
-        model=str(data.get("model") or ""),
-        status="incomplete" if length else "completed",
-        text=str(message.get("content") or ""),
-        reasoning=str(message.get("reasoning_content") or message.get("reasoning") or ""),
+        id=lenient.text(data.get("id")),
+        model=lenient.text(data.get("model")),
+        status=status,
+        text=lenient.text(message.get("content")),
+        reasoning=reasoning,
         tool_calls=calls,
+        refusal=lenient.text(message.get("refusal")),
         usage=usage_from_json(data.get("usage")),
-        incomplete_reason="max_output_tokens" if length else None,
-        created_at=int(data.get("created") or 0) or None,
-        raw=dict(data),
+        incomplete_reason=incomplete_reason,
+        created_at=lenient.whole_number(data.get("created")) or None,
+        reasoning_kind="raw" if reasoning else None,
+        raw=data,
+    )
+
+
+def _tool_call(call: dict[str, Any], position: int) -> ToolCall:
+    function = lenient.mapping(call.get("function"))
+    call_id = lenient.optional_text(call.get("id"))
+    arguments = function.get("arguments")
+    return ToolCall(
+        call_id=call_id or f"call_{position}",
+        name=lenient.text(function.get("name")),
+        arguments=arguments if isinstance(arguments, str) else "",
+        id=call_id,
     )
 
 
@@ -170,15 +198,15 @@ class ChatCompletionsStreamReader:
         self._id = ""
         self._model = ""
         self._created: int | None = None
-        self._finish_reason: str | None = None
+        self._finish_reason: Any = None
         self._usage: Usage | None = None
         self._call_indexes: dict[int, int] = {}
 
     @staticmethod
-    def whole_reply(content: bytes, body: Mapping[str, Any]) -> Reply:
+    def whole_reply(content: bytes) -> Reply:
         try:
             data = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ResponseFormatError(f"Workers AI sent a reply that is not valid JSON: {content[:120]!r}") from None
         return reply_from_chat_completion(data)
 
@@ -190,64 +218,74 @@ class ChatCompletionsStreamReader:
             return [self._finish()]
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {data[:120]!r}") from None
         # `dict`, not `Mapping`: decoded JSON, and this runs once per token (the abstract check costs per chunk).
         if not isinstance(chunk, dict):
             return []
         error = chunk.get("error")
         if isinstance(error, (dict, str)):
-            message = error.get("message") if isinstance(error, dict) else error
-            raise ResponseFailedError(f"Workers AI stream error: {message}", body=chunk)
-        self._id = self._id or str(chunk.get("id") or "")
-        self._model = self._model or str(chunk.get("model") or "")
-        self._created = self._created or (int(chunk["created"]) if chunk.get("created") else None)
+            message = lenient.text(error.get("message")) if isinstance(error, dict) else error
+            raise ResponseFailedError(f"Workers AI stream error: {message or 'unknown error'}", body=chunk)
+        if not self._id:
+            self._id = lenient.text(chunk.get("id"))
+            self._model = lenient.text(chunk.get("model"))
+            self._created = lenient.whole_number(chunk.get("created")) or None
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self._usage = usage_from_json(usage)
         events: list[StreamEvent] = []
-        for choice in chunk.get("choices") or ():
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
+            if not isinstance(choice, dict):
+                continue
             if choice.get("finish_reason"):
-                self._finish_reason = str(choice["finish_reason"])
-            events.extend(self._delta_events(choice.get("delta") or {}))
+                self._finish_reason = choice["finish_reason"]
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                self._delta_events(delta, events)
         for event in events:
             self.accumulator.add(event)
         return events
 
-    def _delta_events(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
+    def _delta_events(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
+        if reasoning and isinstance(reasoning, str):
             events.append(ReasoningDelta(reasoning, _REASONING_INDEX))
-        if isinstance(delta.get("content"), str) and delta["content"]:
-            events.append(TextDelta(delta["content"], _TEXT_INDEX))
-        for call in delta.get("tool_calls") or ():
-            position = int(call.get("index") or 0)
-            function = call.get("function") or {}
-            if position not in self._call_indexes:
-                self._call_indexes[position] = _FIRST_CALL_INDEX + position
-                events.append(
-                    ToolCallStarted(
-                        str(call.get("id") or f"call_{position}"),
-                        str(function.get("name") or ""),
-                        self._call_indexes[position],
-                        call.get("id"),
-                    )
-                )
-            if function.get("arguments"):
-                events.append(ToolCallArgumentsDelta(function["arguments"], self._call_indexes[position]))
-        return events
+        content = delta.get("content")
+        if content and isinstance(content, str):
+            events.append(TextDelta(content, _TEXT_INDEX))
+        refusal = delta.get("refusal")
+        if refusal and isinstance(refusal, str):
+            events.append(RefusalDelta(refusal, _TEXT_INDEX))
+        calls = delta.get("tool_calls")
+        if calls:
+            for call in calls if isinstance(calls, list) else ():
+                if isinstance(call, dict):
+                    self._call_events(call, events)
+
+    def _call_events(self, call: dict[str, Any], events: list[StreamEvent]) -> None:
+        position = lenient.count(call.get("index"))
+        function = lenient.mapping(call.get("function"))
+        index = self._call_indexes.get(position)
+        if index is None:
+            index = self._call_indexes[position] = _FIRST_CALL_INDEX + position
+            started = _tool_call(call, position)
+            events.append(ToolCallStarted(started.call_id, started.name, index, started.id))
+        arguments = function.get("arguments")
+        if arguments and isinstance(arguments, str):
+            events.append(ToolCallArgumentsDelta(arguments, index))
 
     def _finish(self) -> ReplyDone:
         self.done = True
-        length = self._finish_reason == "length"
+        status, incomplete_reason = status_from_chat_finish(self._finish_reason)
         return ReplyDone(
             self.accumulator.reply(
                 id=self._id,
                 model=self._model,
-                status="incomplete" if length else "completed",
+                status=status,
                 usage=self._usage,
-                incomplete_reason="max_output_tokens" if length else None,
+                incomplete_reason=incomplete_reason,
                 created_at=self._created,
             )
         )

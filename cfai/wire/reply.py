@@ -3,53 +3,79 @@
 Checks use `dict`, not `Mapping`: the input is decoded JSON, and the abstract check costs measurably per reply.
 
 Accepts the bare object of `/ai/v1/responses` and the `{"result": ...}` envelope of `/ai/run`. Unknown output item
-types are skipped, so a server that adds item kinds does not break older clients.
+types are skipped, so a server that adds item kinds does not break older clients. Servers differ in where they put
+reasoning: `reasoning_text` parts (gpt-oss servers), `output_text` parts of a reasoning item (LiteLLM's bridge), or
+only `summary` parts; each reasoning item gives its raw text, or its summary when it has nothing else
+(`Reply.reasoning_kind` says which). The item readers here are shared with the Responses stream reader, so both
+read items the same way.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
-from cfai.wire.types import Reply, Status, ToolCall, Usage
+from cfai.wire import lenient
+from cfai.wire.status import incomplete_reason_from, status_from
+from cfai.wire.types import ReasoningKind, Reply, ToolCall, Usage
 
-_STATUSES = frozenset({"completed", "incomplete", "failed", "in_progress", "queued", "cancelled"})
-
-
-def _int(value: Any) -> int:
-    # Streamed Chat Completions usage carries floats (`neurons`); counts are whole numbers of tokens.
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+_ANSWER_PARTS = frozenset({"output_text", "text"})
+_RAW_REASONING_PARTS = frozenset({"reasoning_text", "output_text", "text"})
 
 
 def usage_from_json(data: Any) -> Usage | None:
     if not isinstance(data, dict):
         return None
-    input_tokens = _int(data.get("input_tokens", data.get("prompt_tokens")))
-    output_tokens = _int(data.get("output_tokens", data.get("completion_tokens")))
-    input_details = data.get("input_tokens_details") or data.get("prompt_tokens_details") or {}
-    output_details = data.get("output_tokens_details") or data.get("completion_tokens_details") or {}
+    input_tokens = lenient.count(data.get("input_tokens", data.get("prompt_tokens")))
+    output_tokens = lenient.count(data.get("output_tokens", data.get("completion_tokens")))
+    input_details = lenient.mapping(data.get("input_tokens_details") or data.get("prompt_tokens_details"))
+    output_details = lenient.mapping(data.get("output_tokens_details") or data.get("completion_tokens_details"))
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        total_tokens=_int(data.get("total_tokens")) or input_tokens + output_tokens,
-        cached_tokens=_int(input_details.get("cached_tokens")) if isinstance(input_details, dict) else 0,
-        reasoning_tokens=_int(output_details.get("reasoning_tokens")) if isinstance(output_details, dict) else 0,
+        total_tokens=lenient.count(data.get("total_tokens")) or input_tokens + output_tokens,
+        cached_tokens=lenient.count(input_details.get("cached_tokens")),
+        reasoning_tokens=lenient.count(output_details.get("reasoning_tokens")),
     )
 
 
-def _part_texts(content: Any, *types: str) -> list[str]:
+def _joined(parts: Any, types: frozenset[str], field: str = "text", separator: str = "") -> str:
+    texts = (
+        lenient.text(part.get(field))
+        for part in lenient.items(parts)
+        if isinstance(part, dict) and lenient.text(part.get("type")) in types
+    )
+    return separator.join(text for text in texts if text)
+
+
+def message_content(item: dict[str, Any]) -> tuple[str, str]:
+    """(answer text, refusal text) of a `message` output item."""
+    content = item.get("content")
     if isinstance(content, str):
-        return [content]
-    if not isinstance(content, list):
-        return []
-    return [
-        str(part.get("text") or part.get(types[-1]) or "")
-        for part in content
-        if isinstance(part, dict) and part.get("type") in types
-    ]
+        return content, ""  # plain string content is answer text; only a typed part can be a refusal
+    return _joined(content, _ANSWER_PARTS), _joined(content, frozenset({"refusal"}), "refusal")
+
+
+def reasoning_content(item: dict[str, Any]) -> tuple[str, str]:
+    """(raw chain of thought, summary) of a `reasoning` output item."""
+    content = item.get("content")
+    raw = content if isinstance(content, str) else _joined(content, _RAW_REASONING_PARTS)
+    # Summary parts are paragraphs of their own.
+    return raw, _joined(item.get("summary"), frozenset({"summary_text"}), separator="\n\n")
+
+
+def tool_call_from_json(item: dict[str, Any]) -> ToolCall:
+    arguments = item.get("arguments")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False, default=str)
+    item_id = lenient.optional_text(item.get("id"))
+    return ToolCall(
+        call_id=lenient.optional_text(item.get("call_id")) or item_id or "",
+        name=lenient.text(item.get("name")),
+        arguments=arguments,
+        id=item_id,
+    )
 
 
 def unwrap_envelope(data: Any) -> Any:
@@ -59,13 +85,17 @@ def unwrap_envelope(data: Any) -> Any:
     return data
 
 
-def raise_for_failure(data: Mapping[str, Any]) -> None:
+def raise_for_failure(data: dict[str, Any]) -> None:
     error = data.get("error")
     if data.get("status") == "failed" or isinstance(error, dict):
-        detail = error if isinstance(error, dict) else {}
-        message = str(detail.get("message") or "the model failed to produce a reply")
-        raise ResponseFailedError(f"Workers AI reported a failed response: {message}", code=detail.get("code"),
-                                  body=dict(data))
+        detail = lenient.mapping(error)
+        message = lenient.text(detail.get("message")) or "the model failed to produce a reply"
+        code = detail.get("code")
+        raise ResponseFailedError(
+            f"Workers AI reported a failed response: {message}",
+            code=code if isinstance(code, (str, int)) and not isinstance(code, bool) else None,
+            body=dict(data),
+        )
 
 
 def reply_from_json(data: Any) -> Reply:
@@ -75,87 +105,37 @@ def reply_from_json(data: Any) -> Reply:
         raise ResponseFormatError(f"Expected a Responses object with an `output` list; got {_preview(data)}.")
     raise_for_failure(data)
     texts: list[str] = []
-    reasoning: list[str] = []
     refusals: list[str] = []
+    reasoning: list[str] = []
+    kinds: set[ReasoningKind] = set()
     tool_calls: list[ToolCall] = []
     for item in data["output"]:
-        if not isinstance(item, dict):
-            continue
-        kind = item.get("type")
+        kind = item.get("type") if isinstance(item, dict) else None
         if kind == "message":
-            texts.extend(_part_texts(item.get("content"), "output_text"))
-            # Plain string content is answer text; only a typed part can be a refusal.
-            if isinstance(item.get("content"), list):
-                refusals.extend(_part_texts(item.get("content"), "refusal"))
+            text, refusal = message_content(item)
+            texts.append(text)
+            refusals.append(refusal)
         elif kind == "reasoning":
-            reasoning.extend(_part_texts(item.get("content"), "reasoning_text"))
-            if not item.get("content"):
-                reasoning.extend(_part_texts(item.get("summary"), "summary_text"))
+            raw, summary = reasoning_content(item)
+            if raw or summary:
+                reasoning.append(raw or summary)
+                kinds.add("raw" if raw else "summary")
         elif kind == "function_call":
             tool_calls.append(tool_call_from_json(item))
-    status = data.get("status")
-    details = data.get("incomplete_details")
     return Reply(
-        id=str(data.get("id") or ""),
-        model=str(data.get("model") or ""),
-        status=cast(Status, status if status in _STATUSES else "completed"),
+        id=lenient.text(data.get("id")),
+        model=lenient.text(data.get("model")),
+        status=status_from(data.get("status")),
         text="".join(texts),
-        reasoning="\n\n".join(text for text in reasoning if text),
+        reasoning="\n\n".join(reasoning),
         tool_calls=tuple(tool_calls),
         refusal="".join(refusals),
         usage=usage_from_json(data.get("usage")),
-        incomplete_reason=str(details.get("reason")) if isinstance(details, dict) else None,
-        created_at=_int(data.get("created_at")) or None,
-        raw=dict(data),
+        incomplete_reason=incomplete_reason_from(data.get("incomplete_details")),
+        created_at=lenient.whole_number(data.get("created_at")) or None,
+        reasoning_kind=("raw" if "raw" in kinds else "summary") if kinds else None,
+        raw=data,
     )
-
-
-def tool_call_from_json(item: Mapping[str, Any]) -> ToolCall:
-    arguments = item.get("arguments")
-    return ToolCall(
-        call_id=str(item.get("call_id") or item.get("id") or ""),
-        name=str(item.get("name") or ""),
-        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments or {}, ensure_ascii=False),
-        id=item.get("id"),
-    )
-
-
-def forced_tool_names(body: Mapping[str, Any]) -> list[str]:
-    """The tools a request obliges the model to call (`required`, or one named tool), else empty."""
-    tools = [str(tool.get("name")) for tool in body.get("tools") or () if isinstance(tool, Mapping)]
-    choice = body.get("tool_choice")
-    if choice == "required":
-        return tools
-    if isinstance(choice, Mapping) and choice.get("name") in tools:
-        return [str(choice["name"])]
-    return []
-
-
-def salvage_tool_call(reply: Reply, body: Mapping[str, Any]) -> Reply:
-    """Recovers a forced tool call that the server returned as answer text (WIRE.md, quirk 2).
-
-    Only when the request forced a tool, no call came back, and the whole answer is `{"name", "arguments"}` JSON
-    naming one of the forced tools; anything else is left untouched.
-    """
-    names = forced_tool_names(body) if reply.text and not reply.tool_calls else []
-    if not names:
-        return reply
-    try:
-        data = json.loads(reply.text)
-    except ValueError:
-        return reply
-    if not isinstance(data, dict):
-        return reply
-    name = data.get("name") if data.get("name") in names else (names[0] if len(names) == 1 else None)
-    arguments = data.get("arguments", data.get("parameters"))
-    if name is None or not isinstance(arguments, (Mapping, str)):
-        return reply
-    call = ToolCall(
-        call_id=f"call_{reply.id or 'salvaged'}_0",
-        name=str(name),
-        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False),
-    )
-    return dataclasses.replace(reply, text="", tool_calls=(call,))
 
 
 def reply_from_bytes(body: bytes) -> Reply:
@@ -163,8 +143,7 @@ def reply_from_bytes(body: bytes) -> Reply:
         data = json.loads(body)
     except ValueError as error:
         raise ResponseFormatError(
-            f"Workers AI sent a reply that is not valid JSON ({error}); it may have been cut off: "
-            f"{body[:120]!r}"
+            f"Workers AI sent a reply that is not valid JSON ({error}); it may have been cut off: {body[:120]!r}"
         ) from None
     return reply_from_json(data)
 
@@ -172,20 +151,3 @@ def reply_from_bytes(body: bytes) -> Reply:
 def _preview(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, default=str) if not isinstance(data, str) else data
     return text[:200]
-
-
-def missing_answer(reply: Reply, max_output_tokens: int | None = None) -> str | None:
-    """Why a finished reply carries no answer, worded for the caller; None when it has text, a refusal or a call.
-
-    Both adapters warn with this text rather than hand back an empty answer as if it were one (WIRE.md, quirk 3).
-    """
-    if reply.text or reply.tool_calls or reply.refusal:
-        return None
-    if reply.status != "incomplete":
-        return "Workers AI returned an empty answer: no text and no tool call (status 'completed')."
-    spent = f"all {reply.usage.output_tokens} output tokens" if reply.usage else "its whole output budget"
-    budget = f", max_tokens={max_output_tokens}" if max_output_tokens else ""
-    return (
-        f"Workers AI spent {spent} on reasoning and returned no answer (status 'incomplete', "
-        f"finish_reason 'length'{budget}). Raise max_tokens, or lower reasoning_effort."
-    )

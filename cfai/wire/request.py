@@ -97,9 +97,7 @@ def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
                 target = definitions[ref.rsplit("/", 1)[-1]]
                 siblings = {key: value for key, value in node.items() if key != "$ref"}
                 return expand({**target, **siblings}, seen | {ref})
-        return {
-            key: expand(value, seen) for key, value in node.items() if key not in ("$defs", "definitions")
-        }
+        return {key: expand(value, seen) for key, value in node.items() if key not in ("$defs", "definitions")}
 
     result: dict[str, Any] = expand(copy.deepcopy(dict(schema)), frozenset())
     if recursive:

@@ -1,39 +1,67 @@
-"""Translating a Responses SSE stream (OpenAI's event grammar) into our stream events.
+"""Translating a Responses SSE stream (OpenAI's event grammar) into our stream events, whatever server sent it.
 
-Only the events that carry content or the final state matter; every other type (including ones added to the grammar
-later) is ignored rather than fatal. Servers that send an item's content only in its `output_item.done` event,
-without deltas, are covered too: such content is emitted once, when the item closes.
+Servers agree on the grammar but not on the details, so content is tied to its output item by `item_id` (by
+`output_index` only when a server gives no ids): OpenAI's reference gpt-oss server numbers `output_index` on delta
+events one lower than on the `.done` events of the same item. Reasoning arrives as raw `reasoning_text` deltas
+(gpt-oss servers) or only as `reasoning_summary_text` deltas (LiteLLM's bridge, OpenAI). Some servers send an
+item's content only in its `output_item.done` event, and LiteLLM's bridge sends a streamed tool call only inside
+`response.completed`. So when an item closes, and again at the terminal event, what the stream carried is
+reconciled with the server's final word: what is missing is emitted, nothing already sent is repeated.
+
+Every other event type (including ones added to the grammar later) is ignored rather than fatal.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
+from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
 from cfai.wire.reply import (
-    _STATUSES,
+    message_content,
     raise_for_failure,
+    reasoning_content,
     reply_from_bytes,
-    salvage_tool_call,
     tool_call_from_json,
     usage_from_json,
 )
 from cfai.wire.sse import ServerSentEvent
+from cfai.wire.status import Status, incomplete_reason_from, status_from
 from cfai.wire.types import (
     ReasoningDelta,
+    ReasoningKind,
+    RefusalDelta,
     Reply,
     ReplyDone,
-    Status,
     StreamEvent,
     TextDelta,
     ToolCallArgumentsDelta,
     ToolCallStarted,
 )
 
-_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+# The terminal events, and the status a reply has when the event's `response` does not say.
+_TERMINAL: dict[str, Status] = {"response.completed": "completed", "response.incomplete": "incomplete"}
+
+
+@dataclass(slots=True)
+class _Item:
+    """One output item as the stream has shown it so far."""
+
+    index: int  # our position for it: the order in which items first appeared
+    id: str | None
+    kind: str | None = None  # "message", "reasoning" or "function_call", once known
+    call_started: bool = False
+    reasoning_kind: ReasoningKind | None = None  # which channel this item's reasoning came through
+    summary_part: int = 0
+
+
+def _unsaid(said: str, final: str) -> str:
+    """What `final` adds to what was already said; nothing when the two disagree (never say a thing twice)."""
+    return final[len(said) :] if final.startswith(said) else ""
 
 
 class ResponsesStreamReader:
@@ -42,92 +70,181 @@ class ResponsesStreamReader:
     def __init__(self) -> None:
         self.accumulator = ReplyAccumulator()
         self.done = False
-        self._text_indexes: set[int] = set()
+        self._items: list[_Item] = []
+        self._by_key: dict[object, _Item] = {}
 
     @staticmethod
-    def whole_reply(content: bytes, body: Mapping[str, Any]) -> Reply:
+    def whole_reply(content: bytes) -> Reply:
         """A server that ignored `stream: true` answered one JSON reply; read it as a non-streamed call would."""
-        return salvage_tool_call(reply_from_bytes(content), body)
+        return reply_from_bytes(content)
 
     def read(self, sse: ServerSentEvent) -> list[StreamEvent]:
         if self.done or not sse.data or sse.data == "[DONE]":
             return []
         try:
             data = json.loads(sse.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Responses stream event: {sse.data[:120]!r}") from None
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             return []
-        kind = str(data.get("type") or sse.event)
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            kind = sse.event
         events = self._translate(kind, data)
         for event in events:
             self.accumulator.add(event)
         if kind in _TERMINAL:
-            events.append(self._finish(data))
+            events.append(self._finish(_TERMINAL[kind], data))
         return events
 
-    def _translate(self, kind: str, data: Mapping[str, Any]) -> list[StreamEvent]:
-        index = int(data.get("output_index") or 0)
+    def _translate(self, kind: str, data: dict[str, Any]) -> list[StreamEvent]:
         delta = data.get("delta")
-        if kind == "error":
-            message = str(data.get("message") or "the stream reported an error")
-            raise ResponseFailedError(f"Workers AI stream error: {message}", code=data.get("code"), body=dict(data))
-        if kind in ("response.output_text.delta", "response.refusal.delta") and isinstance(delta, str):
-            self._text_indexes.add(index)
-            return [TextDelta(delta, index)]
-        if kind == "response.reasoning_text.delta" and isinstance(delta, str):
-            return [ReasoningDelta(delta, index)]
-        if kind == "response.function_call_arguments.delta" and isinstance(delta, str):
-            return [ToolCallArgumentsDelta(delta, index)] if index in self.accumulator.tool_calls else []
-        item = data.get("item")
-        if not isinstance(item, Mapping):
+        if isinstance(delta, str) and kind.endswith(".delta"):
+            return self._delta(kind, delta, data)
+        if kind == "response.output_item.added" or kind == "response.output_item.done":
+            item = data.get("item")
+            if not isinstance(item, dict):
+                return []
+            record = self._item(lenient.optional_text(item.get("id")), data.get("output_index"))
+            record.kind = lenient.optional_text(item.get("type")) or record.kind
+            if kind == "response.output_item.done":
+                return self._reconcile(record, item)
+            if record.kind == "function_call" and not record.call_started:
+                return self._start_call(record, item)
             return []
-        if kind == "response.output_item.added" and item.get("type") == "function_call":
-            call = tool_call_from_json(item)
-            return [ToolCallStarted(call.call_id, call.name, index, call.id)]
-        if kind == "response.output_item.done":
-            return self._late_content(index, item)
+        if kind in _TERMINAL:
+            output = lenient.mapping(data.get("response")).get("output")
+            return self._reconcile_all(lenient.items(output))
+        if kind == "response.failed" or kind == "error":
+            self._raise_failure(kind, data)
         return []
 
-    def _late_content(self, index: int, item: Mapping[str, Any]) -> list[StreamEvent]:
-        """Content of a finished item that arrived without deltas."""
+    def _delta(self, kind: str, delta: str, data: dict[str, Any]) -> list[StreamEvent]:
+        record = self._item(lenient.optional_text(data.get("item_id")), data.get("output_index"))
+        if kind == "response.function_call_arguments.delta":
+            # Arguments of a call whose start was never announced arrive whole when the item closes.
+            return [ToolCallArgumentsDelta(delta, record.index)] if record.call_started else []
+        if kind == "response.output_text.delta":
+            record.kind = record.kind or "message"
+            return [TextDelta(delta, record.index)]
+        if kind == "response.refusal.delta":
+            record.kind = record.kind or "message"
+            return [RefusalDelta(delta, record.index)]
+        if kind == "response.reasoning_text.delta" and record.reasoning_kind != "summary":
+            record.kind, record.reasoning_kind = "reasoning", "raw"
+            return [ReasoningDelta(delta, record.index)]
+        if kind == "response.reasoning_summary_text.delta" and record.reasoning_kind != "raw":
+            record.kind, record.reasoning_kind = "reasoning", "summary"
+            part = lenient.count(data.get("summary_index"))
+            if part > record.summary_part:  # a new summary paragraph, as a whole reply separates them
+                record.summary_part = part
+                delta = "\n\n" + delta
+            return [ReasoningDelta(delta, record.index)]
+        return []
+
+    def _item(self, item_id: str | None, output_index: Any) -> _Item:
+        position = ("position", lenient.whole_number(output_index))
+        if item_id is not None:
+            record = self._by_key.get(item_id)
+            if record is not None:
+                return record
+            # The same item announced earlier without an id, at the same position.
+            record = self._by_key.get(position)
+            if record is not None and record.id is None:
+                record.id = item_id
+                self._by_key[item_id] = record
+                return record
+        elif (record := self._by_key.get(position)) is not None:
+            return record
+        record = _Item(index=len(self._items), id=item_id)
+        self._items.append(record)
+        if item_id is not None:
+            self._by_key[item_id] = record
+        self._by_key.setdefault(position, record)
+        return record
+
+    def _start_call(self, record: _Item, item: dict[str, Any]) -> list[StreamEvent]:
+        call = tool_call_from_json(item)
+        record.call_started = True
+        return [ToolCallStarted(call.call_id, call.name, record.index, call.id)]
+
+    def _reconcile(self, record: _Item, item: dict[str, Any]) -> list[StreamEvent]:
+        """The events that bring what the stream said about `record` up to the finished `item`."""
+        text, refusal, reasoning, arguments = self.accumulator.said(record.index)
+        events: list[StreamEvent] = []
         kind = item.get("type")
-        if kind == "function_call":
+        if kind == "message":
+            final_text, final_refusal = message_content(item)
+            if missing := _unsaid(text, final_text):
+                events.append(TextDelta(missing, record.index))
+            if missing := _unsaid(refusal, final_refusal):
+                events.append(RefusalDelta(missing, record.index))
+        elif kind == "reasoning":
+            raw, summary = reasoning_content(item)
+            for final, channel in ((raw, "raw"), (summary, "summary")):
+                if final and final.startswith(reasoning) and record.reasoning_kind in (None, channel, "summary"):
+                    record.reasoning_kind = channel  # type: ignore[assignment]  # one of the two literals
+                    if missing := final[len(reasoning) :]:
+                        events.append(ReasoningDelta(missing, record.index))
+                    break
+        elif kind == "function_call":
+            if not record.call_started:
+                events.extend(self._start_call(record, item))
             call = tool_call_from_json(item)
-            events: list[StreamEvent] = []
-            if index not in self.accumulator.tool_calls:
-                events.append(ToolCallStarted(call.call_id, call.name, index, call.id))
-            if not self.accumulator.has_content(index) and call.arguments:
-                events.append(ToolCallArgumentsDelta(call.arguments, index))
-            return events
-        content = item.get("content")
-        if not isinstance(content, list):
-            content = []
-        if kind == "reasoning" and not self.accumulator.has_content(index):
-            text = "".join(str(part.get("text") or "") for part in content if isinstance(part, Mapping))
-            return [ReasoningDelta(text, index)] if text else []
-        if kind == "message" and index not in self._text_indexes:
-            text = "".join(
-                str(part.get("text") or part.get("refusal") or "") for part in content if isinstance(part, Mapping)
-            )
-            return [TextDelta(text, index)] if text else []
-        return []
+            if missing := _unsaid(arguments or "", call.arguments):
+                events.append(ToolCallArgumentsDelta(missing, record.index))
+        return events
 
-    def _finish(self, data: Mapping[str, Any]) -> ReplyDone:
-        self.done = True
-        response = data.get("response") if isinstance(data.get("response"), Mapping) else {}
-        assert isinstance(response, Mapping)
+    def _reconcile_all(self, output: Iterable[Any]) -> list[StreamEvent]:
+        """Reconciles every item of the final `response.output`; an item the stream never showed is emitted whole.
+
+        A final item is the streamed item with its id, else the first streamed item of its type whose id the final
+        output does not carry (servers that renumber ids between the stream and the final object).
+        """
+        finals = [item for item in output if isinstance(item, dict)]
+        final_ids = {lenient.optional_text(item.get("id")) for item in finals}
+        unmatched = [record for record in self._items if record.id not in final_ids]
+        events: list[StreamEvent] = []
+        for item in finals:
+            item_id = lenient.optional_text(item.get("id"))
+            record = self._by_key.get(item_id) if item_id is not None else None
+            if record is None:
+                kind = item.get("type")
+                record = next((candidate for candidate in unmatched if candidate.kind == kind), None)
+                if record is not None:
+                    unmatched.remove(record)
+                else:
+                    record = _Item(index=len(self._items), id=item_id, kind=lenient.optional_text(kind))
+                    self._items.append(record)
+            events.extend(self._reconcile(record, item))
+        return events
+
+    def _raise_failure(self, kind: str, data: dict[str, Any]) -> None:
+        response = lenient.mapping(data.get("response"))
         raise_for_failure(response)
-        status = response.get("status")
-        details = response.get("incomplete_details")
+        detail = lenient.mapping(data.get("error")) or data
+        message = lenient.text(detail.get("message")) or "the stream reported an error"
+        code = detail.get("code")
+        raise ResponseFailedError(
+            f"Workers AI stream error: {message}",
+            code=code if isinstance(code, (str, int)) and not isinstance(code, bool) else None,
+            body=data,
+        )
+
+    def _finish(self, default_status: Status, data: dict[str, Any]) -> ReplyDone:
+        self.done = True
+        response = lenient.mapping(data.get("response"))
+        raise_for_failure(response)
+        kinds = {record.reasoning_kind for record in self._items}
         return ReplyDone(
             self.accumulator.reply(
-                id=str(response.get("id") or ""),
-                model=str(response.get("model") or ""),
-                status=cast(Status, status if status in _STATUSES else "completed"),
+                id=lenient.text(response.get("id")),
+                model=lenient.text(response.get("model")),
+                status=status_from(response.get("status")) if "status" in response else default_status,
                 usage=usage_from_json(response.get("usage")),
-                incomplete_reason=str(details.get("reason")) if isinstance(details, Mapping) else None,
-                created_at=int(response.get("created_at") or 0) or None,
-                raw=dict(response),
+                incomplete_reason=incomplete_reason_from(response.get("incomplete_details")),
+                created_at=lenient.whole_number(response.get("created_at")) or None,
+                reasoning_kind="raw" if "raw" in kinds else "summary" if "summary" in kinds else None,
+                raw=response or None,
             )
         )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["completed", "incomplete", "failed", "in_progress", "queued", "cancelled"]
+from cfai.wire.status import FinishReason, Status, finish_reason_of
+
+ReasoningKind = Literal["raw", "summary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +50,14 @@ class Reply:
     usage: Usage | None = None
     incomplete_reason: str | None = None
     created_at: int | None = None
+    # Whether `reasoning` is the raw chain of thought or, from servers that send only that, a summary of it.
+    reasoning_kind: ReasoningKind | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
-    def finish_reason(self) -> Literal["stop", "length", "tool_calls", "content_filter"]:
+    def finish_reason(self) -> FinishReason:
         """The Chat Completions name of why the reply ended, which both frameworks report."""
-        if self.status == "incomplete":
-            return "content_filter" if self.incomplete_reason == "content_filter" else "length"
-        return "tool_calls" if self.tool_calls else "stop"
+        return finish_reason_of(self.status, self.incomplete_reason, bool(self.tool_calls))
 
 
 # Stream events. `index` is the output item's position, so parallel tool calls keep their own argument streams.
@@ -73,6 +75,15 @@ class TextDelta:
     delta: str
     index: int = 0
     kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """Text of the model declining to answer; kept apart from the answer, as a non-streamed reply keeps it."""
+
+    delta: str
+    index: int = 0
+    kind: Literal["refusal"] = "refusal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,4 +110,4 @@ class ReplyDone:
     kind: Literal["done"] = "done"
 
 
-StreamEvent = ReasoningDelta | TextDelta | ToolCallStarted | ToolCallArgumentsDelta | ReplyDone
+StreamEvent = ReasoningDelta | TextDelta | RefusalDelta | ToolCallStarted | ToolCallArgumentsDelta | ReplyDone

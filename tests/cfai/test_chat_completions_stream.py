@@ -139,6 +139,8 @@ def test_history_items_map_to_chat_messages() -> None:
                     "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
                 }
             ],
+            # The pending turn's chain of thought, where vLLM reads it into the analysis channel.
+            "reasoning": "Need the tool.",
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "18°C"},
         {"role": "system", "content": "Answer in one line."},

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from cfai.errors import APIConnectionError, APITimeoutError, ResponseFailedError, ResponseFormatError
+from cfai.wire import missing_answer, reply_from_json
 from cfai.wire.accumulator import replay
-from cfai.wire.reply import missing_answer, reply_from_json
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
 from cfai.wire.types import (
@@ -47,8 +47,10 @@ def item_events(index: int, item: dict[str, Any], size: int) -> list[dict[str, A
         text = "".join(part["text"] for part in item["content"])
         return [
             {"type": "response.output_item.added", **at, "item": {**item, "content": []}},
-            *({"type": "response.reasoning_text.delta", **at, "content_index": 0, "delta": p}
-              for p in pieces(text, size)),
+            *(
+                {"type": "response.reasoning_text.delta", **at, "content_index": 0, "delta": p}
+                for p in pieces(text, size)
+            ),
             {"type": "response.reasoning_text.done", **at, "content_index": 0, "text": text},
             {"type": "response.output_item.done", **at, "item": item},
         ]
@@ -227,8 +229,10 @@ def test_items_sent_whole_without_deltas(call, script, sse, fixtures, body):
     """Some servers only send each item's final state in output_item.done; the content must not be lost."""
     response = fixtures.json("responses-tool-call.json")
     events = [{"type": "response.created", "response": {**response, "output": []}}]
-    events += [{"type": "response.output_item.done", "output_index": i, "item": item}
-               for i, item in enumerate(response["output"])]
+    events += [
+        {"type": "response.output_item.done", "output_index": i, "item": item}
+        for i, item in enumerate(response["output"])
+    ]
     events.append({"type": "response.completed", "response": response})
     server = script(sse(encode(events)))
     streamed = call(server, stream_mode="responses").stream(body)
@@ -239,8 +243,10 @@ def test_items_sent_whole_without_deltas(call, script, sse, fixtures, body):
 
 def test_message_sent_whole_without_deltas(fixtures):
     response = fixtures.json("responses-text.json")
-    events = [{"type": "response.output_item.done", "output_index": i, "item": item}
-              for i, item in enumerate(response["output"])]
+    events = [
+        {"type": "response.output_item.done", "output_index": i, "item": item}
+        for i, item in enumerate(response["output"])
+    ]
     events.append({"type": "response.completed", "response": response})
     streamed = read_stream([encode(events)])
     assert [type(event) for event in streamed] == [ReasoningDelta, TextDelta, ReplyDone]
@@ -268,8 +274,13 @@ def test_last_event_without_its_blank_line_still_completes(call, script, sse, fi
 
 
 def test_parallel_tool_calls_keep_their_own_arguments(fixtures):
-    first = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
-             "arguments": '{"city":"Paris"}'}
+    first = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "call_1",
+        "name": "get_weather",
+        "arguments": '{"city":"Paris"}',
+    }
     second = {**first, "id": "fc_2", "call_id": "call_2", "arguments": '{"city":"Tokyo"}'}
     response = {"id": "resp_p", "model": "m", "status": "completed", "output": [first, second]}
     one, two = item_events(0, first, 3), item_events(1, second, 3)
@@ -312,8 +323,7 @@ def test_stream_cut_anywhere_never_ends_quietly(call, script, sse, fixtures, bod
 @pytest.mark.parametrize(
     ("failure", "kind"),
     [
-        (httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
-         APIConnectionError),
+        (httpx.RemoteProtocolError("peer closed connection without sending complete message body"), APIConnectionError),
         (httpx.ReadError("connection reset by peer"), APIConnectionError),
         (httpx.ReadTimeout("read timed out"), APITimeoutError),
     ],
@@ -342,13 +352,18 @@ def test_stream_is_retried_before_it_starts(call, script, sse, fixtures, body):
 
 
 def test_error_event_raises(call, script, sse, body):
-    data = encode([
-        {"type": "response.created", "response": {"id": "resp_e"}},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {"type": "message", "role": "assistant", "content": []}},
-        {"type": "response.output_text.delta", "output_index": 0, "delta": "Hel"},
-        {"type": "error", "code": "server_error", "message": "The model is overloaded"},
-    ])
+    data = encode(
+        [
+            {"type": "response.created", "response": {"id": "resp_e"}},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {"type": "message", "role": "assistant", "content": []},
+            },
+            {"type": "response.output_text.delta", "output_index": 0, "delta": "Hel"},
+            {"type": "error", "code": "server_error", "message": "The model is overloaded"},
+        ]
+    )
     events, error = call(script(sse(data)), stream_mode="responses").stream_until_error(body)
     assert isinstance(error, ResponseFailedError)
     assert error.code == "server_error"
@@ -358,8 +373,9 @@ def test_error_event_raises(call, script, sse, body):
 
 def test_response_failed_event_raises(call, script, sse, body):
     failed = {"id": "resp_f", "status": "failed", "output": [], "error": {"code": "server_error", "message": "oom"}}
-    data = encode([{"type": "response.created", "response": {"id": "resp_f"}},
-                   {"type": "response.failed", "response": failed}])
+    data = encode(
+        [{"type": "response.created", "response": {"id": "resp_f"}}, {"type": "response.failed", "response": failed}]
+    )
     with pytest.raises(ResponseFailedError, match="oom"):
         call(script(sse(data)), stream_mode="responses").stream(body)
 
@@ -386,8 +402,11 @@ def test_json_reply_to_a_stream_request_is_replayed(call, script, fixtures, body
 def test_json_reply_to_a_stream_request_gets_tool_salvage(call, script, fixtures, body):
     response = fixtures.json("responses-text.json")
     response["output"][1]["content"][0]["text"] = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
-    forced = {**body, "tools": [{"type": "function", "name": "get_weather", "parameters": {}}],
-              "tool_choice": {"type": "function", "name": "get_weather"}}
+    forced = {
+        **body,
+        "tools": [{"type": "function", "name": "get_weather", "parameters": {}}],
+        "tool_choice": {"type": "function", "name": "get_weather"},
+    }
     server = script(httpx.Response(200, json=response), httpx.Response(200, json=response))
     client = call(server, stream_mode="responses")
 
@@ -417,8 +436,10 @@ def test_buffered_replay_order(call, script, fixtures, body, fixture):
     if expected.text:
         replayed.append(TextDelta(expected.text, 1))
     for index, tool_call in enumerate(expected.tool_calls, start=2):
-        replayed += [ToolCallStarted(tool_call.call_id, tool_call.name, index, tool_call.id),
-                     ToolCallArgumentsDelta(tool_call.arguments, index)]
+        replayed += [
+            ToolCallStarted(tool_call.call_id, tool_call.name, index, tool_call.id),
+            ToolCallArgumentsDelta(tool_call.arguments, index),
+        ]
     assert events == [*replayed, ReplyDone(expected)]
     assert events[-1].reply.usage is not None
 

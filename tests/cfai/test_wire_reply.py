@@ -15,10 +15,10 @@ from cfai.wire import (
     ToolCallArgumentsDelta,
     ToolCallStarted,
     Usage,
+    finish_reply,
     missing_answer,
     reply_from_bytes,
     reply_from_json,
-    salvage_tool_call,
     usage_from_json,
 )
 from cfai.wire.types import Reply
@@ -34,6 +34,7 @@ def test_text_reply(fixtures):
         reasoning="The user asks about the benefits of open-source models. Provide a concise list.",
         usage=Usage(input_tokens=79, output_tokens=214, total_tokens=293, cached_tokens=0, reasoning_tokens=23),
         created_at=1754400000,
+        reasoning_kind="raw",
     )
     assert reply.finish_reason == "stop"
     assert missing_answer(reply) is None
@@ -73,9 +74,7 @@ def test_run_envelope_gives_the_same_reply(fixtures):
 
 
 def test_content_filter_finish_reason():
-    reply = reply_from_json(
-        {"status": "incomplete", "incomplete_details": {"reason": "content_filter"}, "output": []}
-    )
+    reply = reply_from_json({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}, "output": []})
     assert reply.finish_reason == "content_filter"
 
 
@@ -118,13 +117,23 @@ def test_lenient_reading():
     ("usage", "expected"),
     [
         (
-            {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
-             "input_tokens_details": {"cached_tokens": 4}, "output_tokens_details": {"reasoning_tokens": 3}},
+            {
+                "input_tokens": 10,
+                "output_tokens": 5,
+                "total_tokens": 15,
+                "input_tokens_details": {"cached_tokens": 4},
+                "output_tokens_details": {"reasoning_tokens": 3},
+            },
             Usage(10, 5, 15, 4, 3),
         ),
         (
-            {"prompt_tokens": 61, "completion_tokens": 18, "prompt_tokens_details": {"cached_tokens": 2},
-             "completion_tokens_details": {"reasoning_tokens": 9}, "neurons": 12.75},
+            {
+                "prompt_tokens": 61,
+                "completion_tokens": 18,
+                "prompt_tokens_details": {"cached_tokens": 2},
+                "completion_tokens_details": {"reasoning_tokens": 9},
+                "neurons": 12.75,
+            },
             Usage(61, 18, 79, 2, 9),
         ),
         ({"prompt_tokens": 3.0, "completion_tokens": True, "total_tokens": None}, Usage(3, 0, 3)),
@@ -166,12 +175,15 @@ def leaked(text: str = LEAKED) -> Reply:
         ("required", LEAKED, ("get_weather", '{"city": "Paris"}')),
         ("required", '{"name": "get_time", "parameters": {"tz": "UTC"}}', ("get_time", '{"tz": "UTC"}')),
         # The one forced tool is meant even when the model left its name out.
-        ({"type": "function", "name": "get_weather"}, '{"arguments": "{\\"city\\": \\"Oslo\\"}"}',
-         ("get_weather", '{"city": "Oslo"}')),
+        (
+            {"type": "function", "name": "get_weather"},
+            '{"arguments": "{\\"city\\": \\"Oslo\\"}"}',
+            ("get_weather", '{"city": "Oslo"}'),
+        ),
     ],
 )
 def test_salvage_recovers_forced_tool_calls(tool_choice, text, expected):
-    reply = salvage_tool_call(leaked(text), {"tools": TOOLS, "tool_choice": tool_choice})
+    reply = finish_reply(leaked(text), {"tools": TOOLS, "tool_choice": tool_choice})
     assert reply.text == ""
     assert reply.reasoning == "thinking"
     assert [(call.name, call.arguments) for call in reply.tool_calls] == [expected]
@@ -189,19 +201,21 @@ def test_salvage_recovers_forced_tool_calls(tool_choice, text, expected):
         ({"tools": TOOLS, "tool_choice": "required"}, '["get_weather"]'),  # not an object
         ({"tools": TOOLS, "tool_choice": "required"}, '{"name": "get_stock", "arguments": {}}'),  # not a bound tool
         ({"tools": TOOLS, "tool_choice": {"type": "function", "name": "get_weather"}}, '{"name": "get_weather"}'),
-        ({"tools": TOOLS, "tool_choice": {"type": "function", "name": "get_weather"}},
-         '{"name": "get_weather", "arguments": 42}'),
+        (
+            {"tools": TOOLS, "tool_choice": {"type": "function", "name": "get_weather"}},
+            '{"name": "get_weather", "arguments": 42}',
+        ),
         ({"tools": TOOLS, "tool_choice": {"type": "function", "name": "unbound"}}, LEAKED),
     ],
 )
 def test_salvage_leaves_everything_else_alone(body, text):
     reply = leaked(text)
-    assert salvage_tool_call(reply, body) is reply
+    assert finish_reply(reply, body) is reply
 
 
 def test_salvage_never_touches_a_reply_with_real_tool_calls():
     reply = Reply(id="r", model="m", status="completed", text=LEAKED, tool_calls=(ToolCall("c", "get_time", "{}"),))
-    assert salvage_tool_call(reply, {"tools": TOOLS, "tool_choice": "required"}) is reply
+    assert finish_reply(reply, {"tools": TOOLS, "tool_choice": "required"}) is reply
 
 
 def test_salvage_through_the_client(call, script, fixtures, body):
