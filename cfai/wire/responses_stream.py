@@ -1,12 +1,22 @@
 """Translating a Responses SSE stream (OpenAI's event grammar) into our stream events, whatever server sent it.
 
-Servers agree on the grammar but not on the details, so content is tied to its output item by `item_id` (by
-`output_index` only when a server gives no ids): OpenAI's reference gpt-oss server numbers `output_index` on delta
-events one lower than on the `.done` events of the same item. Reasoning arrives as raw `reasoning_text` deltas
-(gpt-oss servers) or only as `reasoning_summary_text` deltas (LiteLLM's bridge, OpenAI). Some servers send an
-item's content only in its `output_item.done` event, and LiteLLM's bridge sends a streamed tool call only inside
-`response.completed`. So when an item closes, and again at the terminal event, what the stream carried is
-reconciled with the server's final word: what is missing is emitted, nothing already sent is repeated.
+Servers agree on the grammar but not on the details, and the ones we meet disagree on exactly the fields a reader
+would tie events together with:
+
+- OpenAI's reference gpt-oss server numbers `output_index` on delta events one lower than on the `.done` events of
+  the same item, and sends a function call only as its `output_item.done`.
+- LiteLLM's bridge gives every reasoning delta an `item_id` of its own, uses other ids again for the `.done`
+  events and the final object, streams reasoning only as `reasoning_summary_text` deltas, and sends a tool call
+  only inside `response.completed`.
+
+So a delta belongs to the item its `item_id` names when that id has been seen before, and otherwise to the open
+item of its kind (a message, a reasoning item, a function call); `output_index` is not trusted at all. Output items
+come one after another, which is what makes "the open item of its kind" well defined.
+
+When the stream ends, what it carried is reconciled once with the server's final word (`response.output`, or the
+items of the `output_item.done` events when the final object has none): for each channel (answer text, refusal,
+reasoning) the final items are matched, in order, against what was streamed in that channel; what is missing is
+emitted, nothing already said is repeated. Tool calls are matched by `call_id`.
 
 Every other event type (including ones added to the grammar later) is ignored rather than fatal.
 """
@@ -14,8 +24,7 @@ Every other event type (including ones added to the grammar later) is ignored ra
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
@@ -39,29 +48,44 @@ from cfai.wire.types import (
     ReplyDone,
     StreamEvent,
     TextDelta,
+    ToolCall,
     ToolCallArgumentsDelta,
     ToolCallStarted,
 )
 
 # The terminal events, and the status a reply has when the event's `response` does not say.
 _TERMINAL: dict[str, Status] = {"response.completed": "completed", "response.incomplete": "incomplete"}
+# The kind of output item each delta event feeds.
+_DELTA_KINDS = {
+    "response.output_text.delta": "message",
+    "response.refusal.delta": "message",
+    "response.reasoning_text.delta": "reasoning",
+    "response.reasoning_summary_text.delta": "reasoning",
+    "response.function_call_arguments.delta": "function_call",
+}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Item:
     """One output item as the stream has shown it so far."""
 
     index: int  # our position for it: the order in which items first appeared
-    id: str | None
-    kind: str | None = None  # "message", "reasoning" or "function_call", once known
-    call_started: bool = False
+    kind: str
+    call: ToolCall | None = None  # a function call's name and ids, once announced
     reasoning_kind: ReasoningKind | None = None  # which channel this item's reasoning came through
     summary_part: int = 0
 
 
-def _unsaid(said: str, final: str) -> str:
-    """What `final` adds to what was already said; nothing when the two disagree (never say a thing twice)."""
-    return final[len(said) :] if final.startswith(said) else ""
+@dataclass(slots=True)
+class _Channel:
+    """Everything a stream said in one channel (answer text, refusal or reasoning), in order."""
+
+    said: list[str] = field(default_factory=list)
+    last_index: int | None = None
+
+    def add(self, delta: str, index: int) -> None:
+        self.said.append(delta)
+        self.last_index = index
 
 
 class ResponsesStreamReader:
@@ -71,7 +95,10 @@ class ResponsesStreamReader:
         self.accumulator = ReplyAccumulator()
         self.done = False
         self._items: list[_Item] = []
-        self._by_key: dict[object, _Item] = {}
+        self._by_id: dict[str, _Item] = {}
+        self._open: dict[str, _Item] = {}  # by kind: the item that receives deltas without a known id
+        self._closed: list[dict[str, Any]] = []  # items of the output_item.done events, the fallback final word
+        self._channels = {"text": _Channel(), "refusal": _Channel(), "reasoning": _Channel()}
 
     @staticmethod
     def whole_reply(content: bytes) -> Reply:
@@ -90,138 +117,173 @@ class ResponsesStreamReader:
         kind = data.get("type")
         if not isinstance(kind, str):
             kind = sse.event
+        if kind in _TERMINAL:
+            return self._finish(_TERMINAL[kind], lenient.mapping(data.get("response")))
         events = self._translate(kind, data)
         for event in events:
             self.accumulator.add(event)
-        if kind in _TERMINAL:
-            events.append(self._finish(_TERMINAL[kind], data))
         return events
 
     def _translate(self, kind: str, data: dict[str, Any]) -> list[StreamEvent]:
         delta = data.get("delta")
-        if isinstance(delta, str) and kind.endswith(".delta"):
-            return self._delta(kind, delta, data)
-        if kind == "response.output_item.added" or kind == "response.output_item.done":
-            item = data.get("item")
-            if not isinstance(item, dict):
-                return []
-            record = self._item(lenient.optional_text(item.get("id")), data.get("output_index"))
-            record.kind = lenient.optional_text(item.get("type")) or record.kind
-            if kind == "response.output_item.done":
-                return self._reconcile(record, item)
-            if record.kind == "function_call" and not record.call_started:
-                return self._start_call(record, item)
+        item_kind = _DELTA_KINDS.get(kind)
+        if item_kind is not None and isinstance(delta, str):
+            record = self._item(item_kind, lenient.optional_text(data.get("item_id")))
+            return self._delta(kind, delta, record, data)
+        item = data.get("item")
+        if kind == "response.output_item.added" and isinstance(item, dict):
+            return self._added(item)
+        if kind == "response.output_item.done" and isinstance(item, dict):
+            self._closed.append(item)
+            closed = self._known(item)
+            if closed is not None and self._open.get(closed.kind) is closed:
+                del self._open[closed.kind]
             return []
-        if kind in _TERMINAL:
-            output = lenient.mapping(data.get("response")).get("output")
-            return self._reconcile_all(lenient.items(output))
         if kind == "response.failed" or kind == "error":
-            self._raise_failure(kind, data)
+            self._raise_failure(data)
         return []
 
-    def _delta(self, kind: str, delta: str, data: dict[str, Any]) -> list[StreamEvent]:
-        record = self._item(lenient.optional_text(data.get("item_id")), data.get("output_index"))
-        if kind == "response.function_call_arguments.delta":
-            # Arguments of a call whose start was never announced arrive whole when the item closes.
-            return [ToolCallArgumentsDelta(delta, record.index)] if record.call_started else []
+    def _delta(self, kind: str, delta: str, record: _Item, data: dict[str, Any]) -> list[StreamEvent]:
         if kind == "response.output_text.delta":
-            record.kind = record.kind or "message"
+            self._channels["text"].add(delta, record.index)
             return [TextDelta(delta, record.index)]
         if kind == "response.refusal.delta":
-            record.kind = record.kind or "message"
+            self._channels["refusal"].add(delta, record.index)
             return [RefusalDelta(delta, record.index)]
-        if kind == "response.reasoning_text.delta" and record.reasoning_kind != "summary":
-            record.kind, record.reasoning_kind = "reasoning", "raw"
-            return [ReasoningDelta(delta, record.index)]
-        if kind == "response.reasoning_summary_text.delta" and record.reasoning_kind != "raw":
-            record.kind, record.reasoning_kind = "reasoning", "summary"
-            part = lenient.count(data.get("summary_index"))
-            if part > record.summary_part:  # a new summary paragraph, as a whole reply separates them
-                record.summary_part = part
-                delta = "\n\n" + delta
-            return [ReasoningDelta(delta, record.index)]
-        return []
+        if kind == "response.function_call_arguments.delta":
+            # Arguments of a call whose start was never announced arrive whole at the end.
+            return [ToolCallArgumentsDelta(delta, record.index)] if record.call is not None else []
+        channel = "raw" if kind == "response.reasoning_text.delta" else "summary"
+        if record.reasoning_kind not in (None, channel):
+            return []  # an item's reasoning comes through one channel; the final word may still add to it
+        record.reasoning_kind = channel  # type: ignore[assignment]  # one of the two literals
+        part = lenient.count(data.get("summary_index"))
+        if channel == "summary" and part > record.summary_part:
+            record.summary_part = part
+            delta = "\n\n" + delta  # a new summary paragraph, as a whole reply separates them
+        self._channels["reasoning"].add(delta, record.index)
+        return [ReasoningDelta(delta, record.index)]
 
-    def _item(self, item_id: str | None, output_index: Any) -> _Item:
-        position = ("position", lenient.whole_number(output_index))
-        if item_id is not None:
-            record = self._by_key.get(item_id)
-            if record is not None:
-                return record
-            # The same item announced earlier without an id, at the same position.
-            record = self._by_key.get(position)
-            if record is not None and record.id is None:
-                record.id = item_id
-                self._by_key[item_id] = record
-                return record
-        elif (record := self._by_key.get(position)) is not None:
-            return record
-        record = _Item(index=len(self._items), id=item_id)
-        self._items.append(record)
-        if item_id is not None:
-            self._by_key[item_id] = record
-        self._by_key.setdefault(position, record)
+    def _item(self, kind: str, item_id: str | None) -> _Item:
+        """The item a delta belongs to: the one its id named before, else the open item of its kind, else new."""
+        record = self._by_id.get(item_id) if item_id is not None else None
+        if record is None or record.kind != kind:
+            record = self._open.get(kind)
+            if record is None:
+                record = self._new(kind)
+            if item_id is not None:
+                self._by_id.setdefault(item_id, record)
         return record
 
+    def _new(self, kind: str) -> _Item:
+        record = _Item(index=len(self._items), kind=kind)
+        self._items.append(record)
+        self._open[kind] = record
+        return record
+
+    def _known(self, item: dict[str, Any]) -> _Item | None:
+        """A finished item's record: by its id, else the open item of its type."""
+        item_id = lenient.optional_text(item.get("id"))
+        record = self._by_id.get(item_id) if item_id is not None else None
+        return record or self._open.get(lenient.text(item.get("type")))
+
+    def _added(self, item: dict[str, Any]) -> list[StreamEvent]:
+        kind = lenient.text(item.get("type"))
+        if kind not in ("message", "reasoning", "function_call"):
+            return []
+        record = self._new(kind)
+        if item_id := lenient.optional_text(item.get("id")):
+            self._by_id[item_id] = record
+        return self._start_call(record, item) if kind == "function_call" else []
+
     def _start_call(self, record: _Item, item: dict[str, Any]) -> list[StreamEvent]:
-        call = tool_call_from_json(item)
-        record.call_started = True
+        record.call = call = tool_call_from_json(item)
         return [ToolCallStarted(call.call_id, call.name, record.index, call.id)]
 
-    def _reconcile(self, record: _Item, item: dict[str, Any]) -> list[StreamEvent]:
-        """The events that bring what the stream said about `record` up to the finished `item`."""
-        text, refusal, reasoning, arguments = self.accumulator.said(record.index)
-        events: list[StreamEvent] = []
-        kind = item.get("type")
-        if kind == "message":
-            final_text, final_refusal = message_content(item)
-            if missing := _unsaid(text, final_text):
-                events.append(TextDelta(missing, record.index))
-            if missing := _unsaid(refusal, final_refusal):
-                events.append(RefusalDelta(missing, record.index))
-        elif kind == "reasoning":
-            raw, summary = reasoning_content(item)
-            for final, channel in ((raw, "raw"), (summary, "summary")):
-                if final and final.startswith(reasoning) and record.reasoning_kind in (None, channel, "summary"):
-                    record.reasoning_kind = channel  # type: ignore[assignment]  # one of the two literals
-                    if missing := final[len(reasoning) :]:
-                        events.append(ReasoningDelta(missing, record.index))
-                    break
-        elif kind == "function_call":
-            if not record.call_started:
-                events.extend(self._start_call(record, item))
-            call = tool_call_from_json(item)
-            if missing := _unsaid(arguments or "", call.arguments):
-                events.append(ToolCallArgumentsDelta(missing, record.index))
-        return events
+    # The end of the stream.
 
-    def _reconcile_all(self, output: Iterable[Any]) -> list[StreamEvent]:
-        """Reconciles every item of the final `response.output`; an item the stream never showed is emitted whole.
-
-        A final item is the streamed item with its id, else the first streamed item of its type whose id the final
-        output does not carry (servers that renumber ids between the stream and the final object).
-        """
-        finals = [item for item in output if isinstance(item, dict)]
-        final_ids = {lenient.optional_text(item.get("id")) for item in finals}
-        unmatched = [record for record in self._items if record.id not in final_ids]
-        events: list[StreamEvent] = []
-        for item in finals:
-            item_id = lenient.optional_text(item.get("id"))
-            record = self._by_key.get(item_id) if item_id is not None else None
-            if record is None:
-                kind = item.get("type")
-                record = next((candidate for candidate in unmatched if candidate.kind == kind), None)
-                if record is not None:
-                    unmatched.remove(record)
-                else:
-                    record = _Item(index=len(self._items), id=item_id, kind=lenient.optional_text(kind))
-                    self._items.append(record)
-            events.extend(self._reconcile(record, item))
-        return events
-
-    def _raise_failure(self, kind: str, data: dict[str, Any]) -> None:
-        response = lenient.mapping(data.get("response"))
+    def _finish(self, default_status: Status, response: dict[str, Any]) -> list[StreamEvent]:
         raise_for_failure(response)
+        output = [item for item in lenient.items(response.get("output")) if isinstance(item, dict)]
+        events = self._reconcile(output or self._closed)
+        for event in events:
+            self.accumulator.add(event)
+        self.done = True
+        kinds = {record.reasoning_kind for record in self._items}
+        reply = self.accumulator.reply(
+            id=lenient.text(response.get("id")),
+            model=lenient.text(response.get("model")),
+            status=status_from(response.get("status")) if "status" in response else default_status,
+            usage=usage_from_json(response.get("usage")),
+            incomplete_reason=incomplete_reason_from(response.get("incomplete_details")),
+            created_at=lenient.whole_number(response.get("created_at")) or None,
+            reasoning_kind="raw" if "raw" in kinds else "summary" if "summary" in kinds else None,
+            raw=response or None,
+        )
+        return [*events, ReplyDone(reply)]
+
+    def _reconcile(self, final: list[dict[str, Any]]) -> list[StreamEvent]:
+        """The events that bring what was streamed up to the final items, channel by channel."""
+        cursors = {name: _Cursor("".join(channel.said)) for name, channel in self._channels.items()}
+        calls = {record.call.call_id: record for record in self._items if record.call is not None}
+        events: list[StreamEvent] = []
+        for item in final:
+            kind = item.get("type")
+            if kind == "message":
+                text, refusal = message_content(item)
+                events.extend(TextDelta(missing, index) for missing, index in self._unsaid("text", cursors, text, item))
+                events.extend(
+                    RefusalDelta(missing, index) for missing, index in self._unsaid("refusal", cursors, refusal, item)
+                )
+            elif kind == "reasoning":
+                raw, summary = reasoning_content(item)
+                missing_parts = self._unsaid("reasoning", cursors, raw or summary, item)
+                events.extend(ReasoningDelta(missing, index) for missing, index in missing_parts)
+                record = self._record_for(item, "reasoning")
+                if record is not None and (raw or summary):
+                    record.reasoning_kind = "raw" if raw else "summary"
+            elif kind == "function_call":
+                events.extend(self._reconcile_call(item, calls))
+        return events
+
+    def _unsaid(
+        self, channel: str, cursors: dict[str, _Cursor], final: str, item: dict[str, Any]
+    ) -> list[tuple[str, int]]:
+        if not final:
+            return []
+        missing = cursors[channel].take(final)
+        if not missing:
+            return []
+        said_part = len(final) > len(missing)
+        last = self._channels[channel].last_index
+        if said_part and last is not None:
+            index = last  # the rest of an item whose beginning was streamed
+        else:
+            record = self._record_for(item, "reasoning" if channel == "reasoning" else "message")
+            index = record.index if record is not None else self._new(item.get("type") or channel).index
+        return [(missing, index)]
+
+    def _record_for(self, item: dict[str, Any], kind: str) -> _Item | None:
+        item_id = lenient.optional_text(item.get("id"))
+        record = self._by_id.get(item_id) if item_id is not None else None
+        return record if record is not None and record.kind == kind else None
+
+    def _reconcile_call(self, item: dict[str, Any], calls: dict[str, _Item]) -> list[StreamEvent]:
+        call = tool_call_from_json(item)
+        record = calls.get(call.call_id) or self._record_for(item, "function_call")
+        events: list[StreamEvent] = []
+        if record is None or record.call is None:
+            record = record or self._new("function_call")
+            events.extend(self._start_call(record, item))
+            said = ""
+        else:
+            said = self.accumulator.said(record.index)[3] or ""
+        if call.arguments.startswith(said) and (missing := call.arguments[len(said) :]):
+            events.append(ToolCallArgumentsDelta(missing, record.index))
+        return events
+
+    def _raise_failure(self, data: dict[str, Any]) -> None:
+        raise_for_failure(lenient.mapping(data.get("response")))
         detail = lenient.mapping(data.get("error")) or data
         message = lenient.text(detail.get("message")) or "the stream reported an error"
         code = detail.get("code")
@@ -231,20 +293,24 @@ class ResponsesStreamReader:
             body=data,
         )
 
-    def _finish(self, default_status: Status, data: dict[str, Any]) -> ReplyDone:
-        self.done = True
-        response = lenient.mapping(data.get("response"))
-        raise_for_failure(response)
-        kinds = {record.reasoning_kind for record in self._items}
-        return ReplyDone(
-            self.accumulator.reply(
-                id=lenient.text(response.get("id")),
-                model=lenient.text(response.get("model")),
-                status=status_from(response.get("status")) if "status" in response else default_status,
-                usage=usage_from_json(response.get("usage")),
-                incomplete_reason=incomplete_reason_from(response.get("incomplete_details")),
-                created_at=lenient.whole_number(response.get("created_at")) or None,
-                reasoning_kind="raw" if "raw" in kinds else "summary" if "summary" in kinds else None,
-                raw=response or None,
-            )
-        )
+
+@dataclass(slots=True)
+class _Cursor:
+    """How far the final items of one channel have been matched against what the stream said in it."""
+
+    said: str
+    position: int = 0
+
+    def take(self, final: str) -> str:
+        """Matches the next final item; returns what the stream has not said of it (all of it, part, or nothing)."""
+        unmatched = self.said[self.position :]
+        if unmatched.startswith(final):
+            self.position += len(final)
+            return ""
+        if final.startswith(unmatched):
+            self.position = len(self.said)
+            return final[len(unmatched) :]
+        found = unmatched.find(final)
+        if found != -1:
+            self.position += found + len(final)
+        return ""  # the stream and the final word disagree: what the caller already has stands
