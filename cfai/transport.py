@@ -1,13 +1,16 @@
 """The one way this package talks HTTP: sync and async Workers AI clients over httpx.
 
-Everything but the I/O is shared: settings come from `cfai.config`, retry decisions from `cfai.retry`, reply parsing
-and stream translation from `cfai.wire`. The two client classes below are mirror images that only send bytes, sleep
-and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
+HTTP only: sending, retries, error translation and stream routing. What a reply means (parsing, stream folding,
+the one exit every reply passes) is decided in `cfai.wire`; settings come from `cfai.config`, retry decisions from
+`cfai.retry`, connection pools from `cfai.pools`. The two client classes are mirror images that only send bytes,
+sleep and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,29 +19,27 @@ from typing import Any
 import httpx
 from typing_extensions import Unpack
 
+from cfai import pools
 from cfai.config import ClientSettings, StreamMode, resolve_config
 from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
 from cfai.pool_turns import PoolTurns
+from cfai.pools import POOL_LIMITS
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
 from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
 from cfai.wire.finish import ReplyFinisher
 from cfai.wire.reply import reply_from_bytes
-from cfai.wire.request import dumps
+from cfai.wire.request import encode_body
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
 from cfai.wire.types import Reply, StreamEvent
 
-__all__ = ["AsyncWorkersAIClient", "WorkersAIClient"]
+__all__ = ["POOL_LIMITS", "AsyncWorkersAIClient", "BaseWorkersAIClient", "WorkersAIClient"]
 
 RESPONSES_PATH = "responses"
 CHAT_COMPLETIONS_PATH = "chat/completions"
 
 StreamReader = ResponsesStreamReader | ChatCompletionsStreamReader
-
-# httpx keeps only 20 idle connections by default, so a burst of 100 concurrent calls would open new connections
-# for most of the calls after it; keeping as many idle as may be open lets a burst reuse what it opened.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 @contextmanager
@@ -55,8 +56,9 @@ def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
         raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
 
 
-class _Shared:
-    """Settings and pure per-request decisions common to both clients."""
+class BaseWorkersAIClient:
+    """What both clients share: resolved settings, and the pure decisions about each request (where it goes,
+    what it carries, which reader understands the answer, what a failed reply means)."""
 
     def __init__(self, **settings: Unpack[ClientSettings]) -> None:
         self.config = resolve_config(**settings)
@@ -75,18 +77,17 @@ class _Shared:
     def stream_mode(self, mode: StreamMode | None) -> StreamMode:
         chosen = mode or self.config.stream_mode
         if chosen == "auto":
-            # Cloudflare does not stream /responses for gpt-oss (WIRE.md); other servers usually do.
+            # Cloudflare does not stream /responses for gpt-oss (docs/wire.md); other servers usually do.
             return "buffered" if self.config.is_cloudflare else "responses"
         return chosen
 
-    def stream_route(self, body: Mapping[str, Any], mode: StreamMode) -> tuple[str, dict[str, Any], StreamReader]:
+    def stream_route(self, body: Mapping[str, Any], mode: StreamMode) -> tuple[str, bytes, StreamReader]:
         """Where a streaming request goes, what it carries, and which reader understands the answer."""
         if mode == "chat_completions":
-            return CHAT_COMPLETIONS_PATH, chat_request_from(body), ChatCompletionsStreamReader()
-        return RESPONSES_PATH, {**body, "stream": True}, ResponsesStreamReader()
+            return CHAT_COMPLETIONS_PATH, encode_body(chat_request_from(body)), ChatCompletionsStreamReader()
+        return RESPONSES_PATH, encode_body({**body, "stream": True}), ResponsesStreamReader()
 
-    def build(self, client: httpx.Client | httpx.AsyncClient, path: str, body: Mapping[str, Any]) -> httpx.Request:
-        content = dumps(body).encode()
+    def build(self, client: httpx.Client | httpx.AsyncClient, path: str, content: bytes) -> httpx.Request:
         if client.cookies or client.params:
             # httpx's own merge covers what a caller's client adds beyond headers.
             return client.build_request(
@@ -114,7 +115,8 @@ class _Shared:
 
 
 def _is_json(response: httpx.Response) -> bool:
-    # Some servers ignore `stream: true` and answer one JSON reply (Cloudflare's /ai/run once did, WIRE.md quirk 1).
+    # Some servers ignore `stream: true` and answer one JSON reply (Cloudflare's /ai/run once did, docs/wire.md
+    # quirk 1).
     content_type: str = response.headers.get("content-type", "")
     return content_type.startswith("application/json")
 
@@ -125,8 +127,9 @@ def _incomplete_stream() -> APIConnectionError:
     )
 
 
-class WorkersAIClient(_Shared):
-    """Synchronous client. Creates its httpx.Client on first use and closes only a client it created."""
+class WorkersAIClient(BaseWorkersAIClient):
+    """Synchronous client. Uses the process's shared pool (`cfai.pools`) unless given an httpx.Client, which it
+    uses as is and never closes."""
 
     def __init__(
         self,
@@ -137,18 +140,25 @@ class WorkersAIClient(_Shared):
     ) -> None:
         super().__init__(**settings)
         self._http = http_client
-        self._owns_http = http_client is None
+        self._pool: pools.SyncPool | None = None
+        self._lock = threading.Lock()
         self._sleep = sleep
 
     @property
     def http_client(self) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
-        return self._http
+        if self._http is not None:
+            return self._http
+        pool = self._pool
+        if pool is None or pool.pid != os.getpid():
+            with self._lock:
+                pool = self._pool
+                if pool is None or pool.pid != os.getpid():
+                    pool = self._pool = pools.acquire_sync()
+        return pool.client
 
     def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         """Sends a Responses request and returns the whole reply."""
-        response = self._send(body)
+        response = self._send(RESPONSES_PATH, encode_body(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     def stream(
@@ -156,21 +166,23 @@ class WorkersAIClient(_Shared):
     ) -> Iterator[StreamEvent]:
         """Yields stream events ending with one ReplyDone; see docs/design.md's stream modes."""
         chosen = self.stream_mode(mode)
-        events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
+        if chosen == "buffered":
+            events: Iterator[StreamEvent] = iter(
+                replay(reply_from_bytes(self._send(RESPONSES_PATH, encode_body(body)).content))
+            )
+        else:
+            events = self._sse(*self.stream_route(body, chosen))
         finisher = ReplyFinisher(body, stop)
         for event in events:
             yield from finisher.feed(event)
 
-    def _buffered(self, body: Mapping[str, Any]) -> Iterator[StreamEvent]:
-        yield from replay(reply_from_bytes(self._send(body).content))
-
-    def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> Iterator[StreamEvent]:
-        response = self._send(body, path=path, stream=True)
+    def _sse(self, path: str, content: bytes, reader: StreamReader) -> Iterator[StreamEvent]:
+        response = self._send(path, content, stream=True)
         try:
             if _is_json(response):
                 with translate_errors(self.secrets):
-                    content = response.read()
-                yield from replay(reader.whole_reply(content))
+                    data = response.read()
+                yield from replay(reader.whole_reply(data))
                 return
             decoder = SSEDecoder()
             with translate_errors(self.secrets):
@@ -184,13 +196,14 @@ class WorkersAIClient(_Shared):
         finally:
             response.close()
 
-    def _send(self, body: Mapping[str, Any], *, path: str = RESPONSES_PATH, stream: bool = False) -> httpx.Response:
+    def _send(self, path: str, content: bytes, *, stream: bool = False) -> httpx.Response:
         """The request loop: the single place where retries happen, always before any byte reaches the caller."""
         attempt = 0
         while True:
             try:
                 with translate_errors(self.secrets):
-                    response = self.http_client.send(self.build(self.http_client, path, body), stream=stream)
+                    client = self.http_client
+                    response = client.send(self.build(client, path, content), stream=stream)
                     if response.is_success:
                         return response
                     response.read()
@@ -204,9 +217,11 @@ class WorkersAIClient(_Shared):
             attempt += 1
 
     def close(self) -> None:
-        if self._http is not None and self._owns_http:
-            self._http.close()
-            self._http = None
+        """Lets go of the shared pool (the last user closes it); a caller's own client is left alone."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pools.release_sync(pool)
 
     def __enter__(self) -> WorkersAIClient:
         return self
@@ -215,11 +230,11 @@ class WorkersAIClient(_Shared):
         self.close()
 
 
-class AsyncWorkersAIClient(_Shared):
+class AsyncWorkersAIClient(BaseWorkersAIClient):
     """Asynchronous client, the mirror of WorkersAIClient.
 
-    The httpx.AsyncClient it creates belongs to one event loop; when called from another loop (a second
-    `asyncio.run`, a notebook restarting its loop) it starts a fresh one instead of failing on stale connections.
+    Uses the running event loop's shared pool (`cfai.pools`), so a second `asyncio.run` or a notebook restarting
+    its loop gets a pool of that loop, and each loop closes its own when it shuts down.
     """
 
     def __init__(
@@ -231,48 +246,57 @@ class AsyncWorkersAIClient(_Shared):
     ) -> None:
         super().__init__(**settings)
         self._http = http_client
-        self._owns_http = http_client is None
+        self._pool: pools.AsyncPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._turns: PoolTurns | None = None  # only for a client created here: see cfai.pool_turns
+        self._lock = threading.Lock()
         self._sleep = sleep
 
     @property
     def http_client(self) -> httpx.AsyncClient:
-        if not self._owns_http:
-            assert self._http is not None
-            return self._http
+        return self._connection()[0]
+
+    def _connection(self) -> tuple[httpx.AsyncClient, PoolTurns | None]:
+        """The httpx client for this loop, and the turns its pool takes (none for a caller's own client)."""
+        if self._http is not None:
+            return self._http, None
         loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            self._http = httpx.AsyncClient(timeout=self.config.timeout, limits=POOL_LIMITS)
-            self._turns = PoolTurns()
-            self._loop = loop
-        return self._http
+        pool = self._pool
+        if pool is None or self._loop is not loop:
+            with self._lock:
+                if self._pool is not None and self._loop is not loop:
+                    pools.forget_async(self._pool)
+                    self._pool = None
+                pool = self._pool
+                if pool is None:
+                    pool = self._pool = pools.acquire_async()
+                    self._loop = loop
+        return pool.client, pool.turns
 
     async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
-        response = await self._send(body)
+        response = await self._send(RESPONSES_PATH, encode_body(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
         chosen = self.stream_mode(mode)
-        events = self._buffered(body) if chosen == "buffered" else self._sse(*self.stream_route(body, chosen))
+        if chosen == "buffered":
+            response = await self._send(RESPONSES_PATH, encode_body(body))
+            events: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(response.content)))
+        else:
+            events = self._sse(*self.stream_route(body, chosen))
         finisher = ReplyFinisher(body, stop)
         async for event in events:
             for finished in finisher.feed(event):
                 yield finished
 
-    async def _buffered(self, body: Mapping[str, Any]) -> AsyncIterator[StreamEvent]:
-        for event in replay(reply_from_bytes((await self._send(body)).content)):
-            yield event
-
-    async def _sse(self, path: str, body: Mapping[str, Any], reader: StreamReader) -> AsyncIterator[StreamEvent]:
-        response = await self._send(body, path=path, stream=True)
+    async def _sse(self, path: str, content: bytes, reader: StreamReader) -> AsyncIterator[StreamEvent]:
+        response = await self._send(path, content, stream=True)
         try:
             if _is_json(response):
                 with translate_errors(self.secrets):
-                    content = await response.aread()
-                for event in replay(reader.whole_reply(content)):
+                    data = await response.aread()
+                for event in replay(reader.whole_reply(data)):
                     yield event
                 return
             decoder = SSEDecoder()
@@ -289,19 +313,17 @@ class AsyncWorkersAIClient(_Shared):
         finally:
             await response.aclose()
 
-    async def _send(
-        self, body: Mapping[str, Any], *, path: str = RESPONSES_PATH, stream: bool = False
-    ) -> httpx.Response:
+    async def _send(self, path: str, content: bytes, *, stream: bool = False) -> httpx.Response:
         attempt = 0
         while True:
             try:
                 with translate_errors(self.secrets):
-                    client = self.http_client
-                    request = self.build(client, path, body)
-                    if self._turns is None:
+                    client, turns = self._connection()
+                    request = self.build(client, path, content)
+                    if turns is None:
                         response = await client.send(request, stream=stream)
                     else:
-                        response = await self._turns.send(client, request, stream=stream)
+                        response = await turns.send(client, request, stream=stream)
                     if response.is_success:
                         return response
                     await response.aread()
@@ -315,12 +337,31 @@ class AsyncWorkersAIClient(_Shared):
             attempt += 1
 
     async def aclose(self) -> None:
-        if self._http is not None and self._owns_http:
-            await self._http.aclose()
-            self._http = None
+        """Lets go of the loop's shared pool (the last user closes it); a caller's own client is left alone."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            same_loop = self._loop is _running_loop()
+        if pool is None:
+            return
+        if same_loop:
+            await pools.release_async(pool)
+        else:
+            pools.forget_async(pool)  # its loop closes it when it shuts down (or already has)
 
     async def __aenter__(self) -> AsyncWorkersAIClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _aiter(events: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    for event in events:
+        yield event

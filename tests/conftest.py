@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 
+from cfai import pools
 from cfai.config import ACCOUNT_ID_ENV, API_TOKEN_ENV, BASE_URL_ENV, GATEWAY_ENV
 
 # BASE_URL is listed although cfai never reads it: the tests that prove so set it themselves.
@@ -14,3 +17,10 @@ CLOUDFLARE_ENV = (*ACCOUNT_ID_ENV, *API_TOKEN_ENV, BASE_URL_ENV, GATEWAY_ENV, "B
 def _clean_cloudflare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CLOUDFLARE_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fresh_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared connection pools start empty for the test, so what it opens and closes is its own."""
+    monkeypatch.setattr(pools, "_sync", None)
+    monkeypatch.setattr(pools, "_async", weakref.WeakKeyDictionary())

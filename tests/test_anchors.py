@@ -422,7 +422,7 @@ def test_tracing_provider_is_cloudflare(workers_ai_emulator: Emulator) -> None:
 
 @ADAPTERS
 def test_construction_builds_no_http_client(
-    adapter: str, workers_ai_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    adapter: str, workers_ai_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, fresh_pools: None
 ) -> None:
     """construction cost: "~400 ms (two httpx clients built eagerly)" / "SDK clients"."""
     built: list[str] = []

@@ -35,6 +35,26 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def encode_body(body: Any) -> bytes:
+    """The bytes of a request body; a value JSON cannot carry is refused here, before anything is sent."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ValueError(
+            "The request holds a number JSON cannot carry (NaN or infinity); check temperature, top_p and the "
+            "values in tool schemas and model_kwargs/additional_kwargs."
+        ) from None
+    except TypeError as error:
+        raise TypeError(f"The request holds a value that is not JSON: {error}.") from None
+    try:
+        return text.encode()
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            "The request holds text that is not valid Unicode (a lone surrogate, around character "
+            f"{error.start} of the JSON body); clean the text, e.g. with .encode('utf-8', 'replace').decode()."
+        ) from None
+
+
 # Input items.
 
 

@@ -6,7 +6,10 @@ import asyncio
 import contextlib
 import copy
 import json
+import threading
 from typing import Any
+
+import warnings
 
 import httpx
 import pytest
@@ -44,7 +47,8 @@ class OwnedClients:
 
 
 @pytest.fixture
-def owned(monkeypatch, fixtures) -> OwnedClients:
+def owned(monkeypatch, fixtures, fresh_pools) -> OwnedClients:
+    """The shared pools start empty for the test and are built on the recording factory."""
     clients = OwnedClients(fixtures.json("responses-text.json"))
     monkeypatch.setattr(httpx, "Client", clients.factory(httpx.Client))
     monkeypatch.setattr(httpx, "AsyncClient", clients.factory(httpx.AsyncClient))
@@ -64,7 +68,6 @@ def test_sync_client_is_created_lazily_once_and_closed(owned, settings, body):
     client.create(body)
     [http] = owned.created
     [options] = owned.options
-    assert options["timeout"] == httpx.Timeout(9.0, connect=5.0)
     assert options["limits"].max_keepalive_connections == options["limits"].max_connections == 100
 
     assert not http.is_closed
@@ -119,6 +122,49 @@ def test_async_client_works_across_successive_event_loops(owned, settings, fixtu
     assert len(owned.created) == 2
     assert all(len(loops) == 1 for loops in owned.loops)
     asyncio.run(client.aclose())
+
+
+def test_clients_share_one_pool_and_the_last_one_out_closes_it(owned, settings, body):
+    first, second = WorkersAIClient(**settings), WorkersAIClient(**settings, timeout=3.0, session_id="s")
+    first.create(body)
+    second.create(body)
+    [http] = owned.created
+    first.close()
+    assert not http.is_closed  # the second client still uses it
+    second.create(body)
+    second.close()
+    assert http.is_closed
+
+
+def test_sixteen_threads_calling_one_client_at_once_open_one_pool(owned, settings, body):
+    client = WorkersAIClient(**settings)
+    start = threading.Barrier(16)
+
+    def first_call() -> None:
+        start.wait()
+        client.create(body)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        threads = [threading.Thread(target=first_call) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        client.close()
+    assert len(owned.created) == 1 and owned.created[0].is_closed
+    assert [warning for warning in caught if issubclass(warning.category, ResourceWarning)] == []
+
+
+def test_each_event_loop_closes_its_own_pool_when_it_shuts_down(owned, settings, body):
+    client = AsyncWorkersAIClient(**settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            asyncio.run(client.create(body))
+        asyncio.run(client.aclose())
+    assert len(owned.created) == 3 and all(http.is_closed for http in owned.created)
+    assert [str(warning.message) for warning in caught] == []
 
 
 def test_user_supplied_sync_client_is_never_closed(script, fixtures, settings, body):

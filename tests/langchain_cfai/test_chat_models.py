@@ -240,7 +240,7 @@ class TestRequest:
 
 
 class TestClients:
-    def test_one_lazy_client_per_instance_and_user_clients_stay_open(self) -> None:
+    def test_one_lazy_client_per_instance_and_user_clients_stay_open(self, fresh_pools: None) -> None:
         user_client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
         first, second = make(http_client=user_client), make()
         assert first.client is first.client
