@@ -20,7 +20,6 @@ from conformance.recording import Recorder, recording_clients
 from conformance.scenarios import Scenario
 
 ANY_MODE = "any"  # the label of a non-streamed scenario, which no stream mode affects
-_REASON_LIMIT = 400
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Result:
         text = "; ".join(self.problems)
         if self.warnings:
             text += " [warned: " + " | ".join(sorted(set(self.warnings))) + "]"
-        return text if len(text) <= _REASON_LIMIT else text[:_REASON_LIMIT] + "…"
+        return text
 
 
 def describe(error: BaseException) -> str:
