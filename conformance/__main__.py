@@ -1,6 +1,7 @@
 """`python -m conformance`: start each third-party server, run both adapters through the scenarios, print the table.
 
-Exit status: 0 when every scenario passed, 1 when some failed, 2 when a server could not be started.
+Exit status: 0 when every scenario passed, 1 when some failed, 2 when a server could not be started, 130 when
+interrupted (Ctrl-C or SIGTERM; the servers are stopped first).
 """
 
 from __future__ import annotations
@@ -68,12 +69,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def _stop_on_sigterm() -> None:
-    # SIGTERM unwinds like Ctrl-C, so every started server is stopped by the `with` blocks that own it.
+def _interrupt_on_signals() -> None:
+    # SIGTERM, and SIGINT even where a shell started the harness with it ignored, unwind like Ctrl-C, so that every
+    # started server is stopped by the `with` block that owns it.
     def interrupt(signal_number: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _say(line: str) -> None:
@@ -98,7 +101,7 @@ def _run_server(name: str, arguments: argparse.Namespace, workdir: Path) -> tupl
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _arguments(argv)
-    _stop_on_sigterm()
+    _interrupt_on_signals()
     started = time.monotonic()
     results: list[Result] = []
     titles: dict[str, str] = {}
@@ -111,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ServerStartError as error:
                 not_started.append(name)
                 _say(f"## {name}: not started\n{error}")
+            except KeyboardInterrupt:
+                print(f"\ninterrupted during {name}; its server is stopped", file=sys.stderr)
+                return 130
     print("## Pass counts\n")
     print(counts(results, titles))
     for name in not_started:
