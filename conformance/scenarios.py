@@ -40,7 +40,7 @@ def _compare(label: str, got: str, want: str, source: str) -> list[str]:
         return [f"{label} doubled: {shown(got)}"]
     if want and got.count(want) > 1:
         return [f"{label} repeated {got.count(want)} times: {shown(got)}"]
-    return [f"{label} {shown(got)} differs from {source}'s {shown(want)}"]
+    return [f"{label} {shown(got)}, but {source} {shown(want)}"]
 
 
 def _usage(turn: Turn) -> list[str]:
@@ -60,8 +60,8 @@ def answer_problems(turn: Turn) -> list[str]:
 
 def stream_problems(turn: Turn, reference: Turn | None) -> list[str]:
     """What the stream showed agrees with its final object, and (given a reference) with `invoke()`."""
-    problems = _compare("final text", turn.final_text, turn.text, "the streamed")
-    problems += _compare("final reasoning", turn.final_reasoning, turn.reasoning, "the streamed")
+    problems = _compare("final text", turn.final_text, turn.text, "deltas")
+    problems += _compare("final reasoning", turn.final_reasoning, turn.reasoning, "deltas")
     if reference is not None:
         problems += _compare("streamed text", turn.text, reference.text, "invoke")
         problems += _compare("streamed reasoning", turn.reasoning, reference.reasoning, "invoke")
