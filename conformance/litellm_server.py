@@ -21,7 +21,7 @@ from cfai.emulator import Emulator
 from conformance.processes import LOOPBACK, ServerProcess, Target, free_port, installed_version
 
 _PROVIDER_PREFIX = "hosted_vllm/"
-_START_TIMEOUT = 120.0  # the proxy imports a great deal: 10–20 s on a 2-CPU machine
+_START_TIMEOUT = 120.0  # the proxy imports a great deal: 10 to 20 s on a 2-CPU machine
 
 
 def _write_config(path: Path, emulator: Emulator) -> Path:
