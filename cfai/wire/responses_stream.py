@@ -205,11 +205,12 @@ class ResponsesStreamReader:
     def _finish(self, default_status: Status, response: dict[str, Any]) -> list[StreamEvent]:
         raise_for_failure(response)
         output = [item for item in lenient.items(response.get("output")) if isinstance(item, dict)]
-        events = self._reconcile(output or self._closed)
+        events, final_kinds = self._reconcile(output or self._closed)
         for event in events:
             self.accumulator.add(event)
         self.done = True
-        kinds = {record.reasoning_kind for record in self._items}
+        # The final word says what kind of reasoning the reply holds; the deltas' channels only when it is silent.
+        kinds = final_kinds or {record.reasoning_kind for record in self._items}
         reply = self.accumulator.reply(
             id=lenient.text(response.get("id")),
             model=lenient.text(response.get("model")),
@@ -222,11 +223,13 @@ class ResponsesStreamReader:
         )
         return [*events, ReplyDone(reply)]
 
-    def _reconcile(self, final: list[dict[str, Any]]) -> list[StreamEvent]:
-        """The events that bring what was streamed up to the final items, channel by channel."""
+    def _reconcile(self, final: list[dict[str, Any]]) -> tuple[list[StreamEvent], set[ReasoningKind | None]]:
+        """The events that bring what was streamed up to the final items, channel by channel, and the kinds of
+        reasoning the final items hold."""
         cursors = {name: _Cursor("".join(channel.said)) for name, channel in self._channels.items()}
         calls = {record.call.call_id: record for record in self._items if record.call is not None}
         events: list[StreamEvent] = []
+        kinds: set[ReasoningKind | None] = set()
         for item in final:
             kind = item.get("type")
             if kind == "message":
@@ -239,12 +242,11 @@ class ResponsesStreamReader:
                 raw, summary = reasoning_content(item)
                 missing_parts = self._unsaid("reasoning", cursors, raw or summary, item)
                 events.extend(ReasoningDelta(missing, index) for missing, index in missing_parts)
-                record = self._record_for(item, "reasoning")
-                if record is not None and (raw or summary):
-                    record.reasoning_kind = "raw" if raw else "summary"
+                if raw or summary:
+                    kinds.add("raw" if raw else "summary")
             elif kind == "function_call":
                 events.extend(self._reconcile_call(item, calls))
-        return events
+        return events, kinds
 
     def _unsaid(
         self, channel: str, cursors: dict[str, _Cursor], final: str, item: dict[str, Any]

@@ -9,8 +9,10 @@ Dialects of Responses SSE, each modelled on traffic captured from the real serve
 - "openai": OpenAI's grammar (`output_item.added`, deltas, `.done` events, all tied by `item_id` and `output_index`).
 - "gpt-oss-reference": OpenAI's reference gpt-oss server: delta events carry an `output_index` one lower than the
   `.done` events of the same item, and a function call arrives only as its `output_item.done`.
-- "litellm": LiteLLM's Responses bridge: reasoning items hold `output_text` parts, reasoning is streamed only as
-  `response.reasoning_summary_text.delta`, and a tool call appears only in `response.completed`.
+- "litellm": LiteLLM's Responses bridge (1.80.0): `data:` lines only, ending in `[DONE]`; reasoning streamed only as
+  `response.reasoning_summary_text.delta`, every delta with an item id of its own; the message announced first
+  under one id, its text streamed under another, closed under a third; reasoning items holding `output_text`
+  parts; a tool call only in `response.completed`.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def sse_event(kind: str, sequence: int, **data: Any) -> bytes:
 
 def responses_sse(canned: Canned, dialect: Dialect = "openai") -> bytes:
     """The Responses SSE stream the given kind of server sends for `canned`."""
+    if dialect == "litellm":
+        return _litellm_sse(canned)
     final = responses_json(canned, dialect)
     head = {**final, "status": "in_progress", "output": [], "usage": None}
     events: list[tuple[str, dict[str, Any]]] = [
@@ -147,8 +151,6 @@ def _item_events(
     # The reference server numbers its delta events one lower than the `.done` events of the same item.
     early = position - 1 if dialect == "gpt-oss-reference" else position
     if kind == "function_call":
-        if dialect == "litellm":
-            return  # only in response.completed
         if dialect == "openai":
             yield "response.output_item.added", {"output_index": position, "item": {**item, "arguments": ""}}
             for delta in _pieces(item["arguments"], canned.piece):
@@ -162,10 +164,6 @@ def _item_events(
     yield "response.output_item.added", {"output_index": early, "item": empty}
     for content_index, part in enumerate(item["content"]):
         where = {"item_id": item["id"], "output_index": early, "content_index": content_index}
-        if kind == "reasoning" and dialect == "litellm":
-            for delta in _pieces(part["text"], canned.piece):
-                yield "response.reasoning_summary_text.delta", {**where, "summary_index": 0, "delta": delta}
-            continue
         field_name = "refusal" if part["type"] == "refusal" else "text"
         delta_kind = {
             "reasoning_text": "response.reasoning_text.delta",
@@ -179,6 +177,74 @@ def _item_events(
         yield delta_kind.replace(".delta", ".done"), {**done, field_name: part[field_name]}
         yield "response.content_part.done", {**done, "part": part}
     yield "response.output_item.done", {"output_index": position, "item": item}
+
+
+def _litellm_sse(canned: Canned) -> bytes:
+    final = responses_json(canned, "litellm")
+    for item in final["output"]:
+        if item["type"] == "reasoning":
+            item["id"] = "rs_final"  # none of the ids the deltas carried
+        elif item["type"] == "message":
+            item["id"] = "id-1795747878114"  # the id the text deltas carried
+    head = {**final, "status": "in_progress", "output": [], "usage": None}
+    where = {"output_index": 0, "content_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": head},
+        {"type": "response.in_progress", "response": head},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {
+                "id": "msg_announced",
+                "type": "message",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            },
+        },
+        {
+            "type": "response.content_part.added",
+            "item_id": "msg_part",
+            **where,
+            "part": {"type": "output_text", "text": "", "annotations": []},
+        },
+    ]
+    events += [
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": f"rs_{abs(hash(delta))}",
+            "output_index": 0,
+            "delta": delta,
+        }
+        for delta in _pieces(canned.reasoning, canned.piece)
+    ]
+    events += [
+        {"type": "response.output_text.delta", "item_id": "id-1795747878114", **where, "delta": delta}
+        for delta in _pieces(canned.text, canned.piece)
+    ]
+    events += [
+        {"type": "response.output_text.done", "item_id": "msg_text_done", **where, "text": canned.text},
+        {
+            "type": "response.content_part.done",
+            "item_id": "msg_part_done",
+            **where,
+            "part": {"type": "reasoning_text", "reasoning": canned.reasoning},
+        },
+        {
+            "type": "response.output_item.done",
+            "output_index": 0,
+            "sequence_number": 1,
+            "item": {
+                "id": "msg_item_done",
+                "status": "completed",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": canned.text, "annotations": []}],
+            },
+        },
+        {"type": "response.completed", "response": final},
+    ]
+    return b"".join(f"data: {json.dumps(event)}\n\n".encode() for event in events) + b"data: [DONE]\n\n"
 
 
 # Chat Completions.
