@@ -64,8 +64,8 @@ def _endpoint(state: EmulatorState, route: Route | None) -> Callable[[Request], 
         body = await request.body()
         try:
             parsed: Any = json.loads(body) if body else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            parsed = None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            parsed = None  # validation answers 400 for it
         state.record(
             RecordedRequest(
                 method=request.method,

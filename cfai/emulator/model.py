@@ -4,9 +4,9 @@ Rules, in order (the same for the Responses, run and Chat Completions surfaces):
 
 1. The last input items are tool results (`function_call_output`): answer from them
    ("Based on get_weather: sunny"), or as JSON when an output format is set.
-2. Tools are offered and `tool_choice` is not "none": call the tools named in the last user message (in order of
-   mention; one if `parallel_tool_calls` is false), else the forced tool, else the first tool; arguments are
-   synthesised from the tool's JSON schema and the user's words.
+2. Tools are offered and `tool_choice` is not "none": the forced tool, else the tools the last user message
+   mentions (in order; one call if `parallel_tool_calls` is false), else the first tool; each call's arguments are
+   synthesised from the tool's JSON schema and the part of the message that concerns it (`tool_plan.py`).
 3. An output format is set: JSON synthesised from the `json_schema` schema, or for `json_object` an object with
    the keys the prompt quotes (`{"answer": ...}` when it quotes none).
 4. Otherwise: an answer that quotes the user's last message.
@@ -29,6 +29,7 @@ from cfai.emulator.envelope import FORCED_TOOL_BUDGET, CloudflareError, bad_inpu
 from cfai.emulator.prompt_facts import ValuePool, quoted_phrases
 from cfai.emulator.schema_synth import synthesize
 from cfai.emulator.tokens import count_tokens, truncate_tokens
+from cfai.emulator.tool_plan import plan_calls
 
 ITEM_OVERHEAD_TOKENS = 4  # per input item, like the role and separator tokens of a chat template
 _QUESTION_PREVIEW_TOKENS = 24
@@ -214,26 +215,11 @@ def _structured(prompt: Prompt, question: str, source_text: str) -> Turn:
 
 
 def _call_tools(prompt: Prompt, question: str) -> Turn:
-    chosen = _chosen_tools(prompt, question)
-    pool = ValuePool(question, exclude=[tool.name for tool in prompt.tools])  # shared: each call takes the next values
-    calls = tuple(ToolCall(tool.name, _arguments(tool, pool)) for tool in chosen)
-    names = " and ".join(tool.name for tool in chosen)
-    plan = f'The user asks: "{_preview(question)}". I should call {names}.'
-    return Turn(reasoning=_reasoning(plan, prompt), text=None, tool_calls=calls)
-
-
-def _chosen_tools(prompt: Prompt, question: str) -> list[Tool]:
-    if prompt.forced_tool is not None:
-        return [tool for tool in prompt.tools if tool.name == prompt.forced_tool][:1]
-    lowered = question.lower()
-    positions = []
-    for tool in prompt.tools:
-        spots = [lowered.find(name) for name in {tool.name.lower(), tool.name.lower().replace("_", " ")}]
-        found = [spot for spot in spots if spot >= 0]
-        if found:
-            positions.append((min(found), tool))
-    named = [tool for _, tool in sorted(positions, key=lambda pair: pair[0])] or [prompt.tools[0]]
-    return named if prompt.parallel_tool_calls else named[:1]
+    plan = plan_calls(prompt.tools, question, forced=prompt.forced_tool, parallel=prompt.parallel_tool_calls)
+    calls = tuple(ToolCall(call.tool.name, _arguments(call.tool, call.pool)) for call in plan)
+    names = " and ".join(dict.fromkeys(call.name for call in calls))
+    plan_text = f'The user asks: "{_preview(question)}". I should call {names}.'
+    return Turn(reasoning=_reasoning(plan_text, prompt), text=None, tool_calls=calls)
 
 
 def _arguments(tool: Tool, pool: ValuePool) -> str:

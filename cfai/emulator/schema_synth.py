@@ -5,6 +5,10 @@ Covers what tool parameters and structured-output schemas use in practice (pydan
 `enum`, `const`, `anyOf`/`oneOf`/`allOf`, `$ref` into `$defs`/`definitions` (recursion bounded), `default`,
 `format` (date, date-time, time, email, uri, uuid), `minLength`/`maxLength`, numeric bounds and `multipleOf`.
 `pattern` is honoured only by preferring a `default` or `examples` entry that matches it.
+
+Schemas come checked by `schema_check.py`; what is well-formed but absurd is bounded here: at most `_MAX_NODES`
+values in all, `_MAX_ITEMS_CAP` elements per array and `_MAX_STRING` characters per string (a schema that demands more
+gets a shorter value rather than a server that hangs), and a `pattern` Python cannot compile is ignored.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ Schema = Mapping[str, Any]
 _OPTIONAL_DEPTH = 4  # below this depth only required properties and minItems elements are built (ends recursion)
 _MAX_DEPTH = 32
 _MAX_ITEMS = 5
+_MAX_ITEMS_CAP = 64
+_MAX_STRING = 4_096
+_MAX_NODES = 2_000  # a schema whose required properties recurse would otherwise grow exponentially
 _FORMATS = {
     "date-time": "2025-01-01T12:00:00Z",
     "time": "12:00:00",
@@ -38,6 +45,7 @@ _FORMATS = {
 class _Context:
     root: Schema
     pool: ValuePool
+    nodes: int = 0
 
 
 def synthesize(schema: Schema, pool: ValuePool) -> Any:
@@ -47,7 +55,8 @@ def synthesize(schema: Schema, pool: ValuePool) -> Any:
 
 def _value(schema: Schema, context: _Context, depth: int, field: str | None) -> Any:
     schema = _resolve(schema, context.root)
-    if depth > _MAX_DEPTH:
+    context.nodes += 1
+    if depth > _MAX_DEPTH or context.nodes > _MAX_NODES:
         return None
     if "const" in schema:
         return schema["const"]
@@ -61,8 +70,13 @@ def _value(schema: Schema, context: _Context, depth: int, field: str | None) -> 
     return _BUILDERS[_type_of(schema)](schema, context, depth, field)
 
 
-def _resolve(schema: Schema, root: Schema) -> Schema:
-    """Follow `$ref` chains; keywords beside a `$ref` (description, default) override the target's."""
+def _resolve(schema: Schema | bool, root: Schema) -> Schema:
+    """Follow `$ref` chains; keywords beside a `$ref` (description, default) override the target's.
+
+    A boolean schema (`true`: anything, `false`: nothing) is built like an empty schema.
+    """
+    if not isinstance(schema, Mapping):
+        return {}
     seen: set[str] = set()
     while isinstance(schema.get("$ref"), str) and schema["$ref"] not in seen:
         ref = schema["$ref"]
@@ -143,7 +157,8 @@ def _array(schema: Schema, context: _Context, depth: int, field: str | None) -> 
     low = int(schema.get("minItems", 0))
     high = int(schema.get("maxItems", _MAX_ITEMS))
     wanted = low if depth >= _OPTIONAL_DEPTH else max(low, _suggested_count(items, context))
-    values = prefix + [_value(items, context, depth + 1, field) for _ in range(max(0, min(wanted, high) - len(prefix)))]
+    count = min(wanted, high, _MAX_ITEMS_CAP) - len(prefix)
+    values = prefix + [_value(items, context, depth + 1, field) for _ in range(max(0, count))]
     if schema.get("uniqueItems"):
         values = _distinct(values)
     return values
@@ -175,18 +190,27 @@ def _string(schema: Schema, context: _Context, depth: int, field: str | None) ->
     else:
         taken = context.pool.take_phrase() or (default if isinstance(default, str) else None)
         value = taken or context.pool.fallback_text(field)
-    pattern = schema.get("pattern")
-    if isinstance(pattern, str) and not re.search(pattern, value):
+    pattern = _compiled(schema.get("pattern"))
+    if pattern is not None and not pattern.search(value):
         candidates = [default, *schema.get("examples", [])]
-        value = next((c for c in candidates if isinstance(c, str) and re.search(pattern, c)), value)
-    return _fit_length(value, int(schema.get("minLength", 0)), schema.get("maxLength"))
+        value = next((c for c in candidates if isinstance(c, str) and pattern.search(c)), value)
+    return _fit_length(value, min(int(schema.get("minLength", 0)), _MAX_STRING), schema.get("maxLength"))
+
+
+def _compiled(pattern: Any) -> re.Pattern[str] | None:
+    if not isinstance(pattern, str):
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:  # an ECMA-only construct (\p{L}, ...): Cloudflare's validator may take it, Python's re cannot
+        return None
 
 
 def _fit_length(value: str, low: int, high: Any) -> str:
     if len(value) < low:
         value = (value or "x") * (low // max(1, len(value)) + 1)
-    if isinstance(high, int):
-        value = value[:high]
+    if isinstance(high, (int, float)):
+        value = value[: int(high)]
     return value
 
 

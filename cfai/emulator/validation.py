@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from cfai.emulator.envelope import NO_SUCH_MODEL, CloudflareError, bad_input
+from cfai.emulator.schema_check import check_schema
 
 EFFORTS = ("low", "medium", "high")
 MISSING_INPUT = (
@@ -24,6 +25,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise bad_input(f"Error: malformed JSON body: {error}") from None
+    except RecursionError:
+        raise bad_input("Error: malformed JSON body: nested too deeply") from None
     if not isinstance(value, dict):
         raise bad_input("Error: type at '/' not met: must be object")
     return value
@@ -84,9 +87,7 @@ def check_call_ids(items: Sequence[Mapping[str, Any]], where: str) -> None:
 def check_parameters(parameters: Any, where: str) -> Mapping[str, Any]:
     if parameters is None:
         return {}
-    if not isinstance(parameters, Mapping):
-        raise bad_input(f"Error: type at '{where}/parameters' not met: must be object")
-    return parameters
+    return check_schema(parameters, f"{where}/parameters")
 
 
 def output_format(fmt: Any, where: str) -> Mapping[str, Any] | None:
@@ -97,8 +98,10 @@ def output_format(fmt: Any, where: str) -> Mapping[str, Any] | None:
         raise bad_input(f"Error: oneOf at '{where}' not met: type must be text, json_schema or json_object")
     if fmt["type"] == "text":
         return None
-    if fmt["type"] == "json_schema" and not isinstance(fmt.get("schema"), Mapping):
-        raise bad_input(f"Error: required properties at '{where}' are 'schema'")
+    if fmt["type"] == "json_schema":
+        if "schema" not in fmt:
+            raise bad_input(f"Error: required properties at '{where}' are 'schema'")
+        check_schema(fmt["schema"], f"{where}/schema")
     return {"type": fmt["type"], "name": fmt.get("name", "response"), "schema": fmt.get("schema")}
 
 

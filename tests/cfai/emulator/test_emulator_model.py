@@ -74,6 +74,43 @@ def test_parallel_tool_calls_false_keeps_one_call() -> None:
     assert [call.name for call in turn.tool_calls] == ["get_time"]
 
 
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+CITY_WEATHER, CITY_TIME = Tool("get_weather", "", CITY), Tool("get_time", "", CITY)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # each call reads its own part of the question, found by a word of the tool's name
+        ("What's the weather in Paris and the time in Tokyo?", [("get_weather", "Paris"), ("get_time", "Tokyo")]),
+        ("What time is it in Tokyo, and what's the weather in Oslo?", [("get_time", "Tokyo"), ("get_weather", "Oslo")]),
+        # the same tool twice: once per city
+        ("What's the weather in Paris and in Rome?", [("get_weather", "Paris"), ("get_weather", "Rome")]),
+        ("Weather in Paris? And the weather in Rome?", [("get_weather", "Paris"), ("get_weather", "Rome")]),
+        ("Tell me the times in Lima and Quito", [("get_time", "Lima"), ("get_time", "Quito")]),
+        # one place in two words is one call; a tool without a value of its own shares the next one
+        ("What's the weather in São Paulo, Brazil?", [("get_weather", "São Paulo")]),
+        ("What's the weather and the time in Paris?", [("get_weather", "Paris"), ("get_time", "Paris")]),
+    ],
+)
+def test_parallel_calls_each_get_their_own_arguments(question: str, expected: list[tuple[str, str]]) -> None:
+    turn = respond(prompt(user(question), tools=(CITY_WEATHER, CITY_TIME)))
+    assert [(call.name, json.loads(call.arguments)["city"]) for call in turn.tool_calls] == expected
+
+
+def test_a_second_call_without_a_value_gets_its_part_of_the_question_not_the_whole() -> None:
+    turn = respond(prompt(user("Use get_weather for Paris, then get_time please"), tools=(CITY_WEATHER, CITY_TIME)))
+    weather, time = (json.loads(call.arguments)["city"] for call in turn.tool_calls)
+    assert (weather, time) == ("Paris", "get_time please")
+
+
+def test_two_sets_of_numbers_make_two_calls_and_one_set_one() -> None:
+    twice = respond(prompt(user("Add 2 and 3, then add 4 and 5"), tools=(ADD,)))
+    assert [json.loads(call.arguments) for call in twice.tool_calls] == [{"a": 2, "b": 3}, {"a": 4, "b": 5}]
+    once = respond(prompt(user("Add 2 and 3"), tools=(ADD,)))
+    assert [json.loads(call.arguments) for call in once.tool_calls] == [{"a": 2, "b": 3}]
+
+
 def test_tool_results_are_answered_from_their_output() -> None:
     items = (
         user("Weather in Paris and the time?"),

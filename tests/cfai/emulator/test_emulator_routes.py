@@ -76,6 +76,23 @@ async def test_tool_call_reply(client: httpx.AsyncClient, kit: Any) -> None:
     assert reply["tools"][0]["name"] == "get_weather"
 
 
+async def test_parallel_calls_get_their_own_arguments_on_both_surfaces(client: httpx.AsyncClient, kit: Any) -> None:
+    question = "What's the weather in Paris and the time in Tokyo?"
+    time_tool = kit.WEATHER_TOOL | {"name": "get_time", "description": "Local time in a city."}
+    reply = (await client.post("/responses", json=kit.body(question, tools=[kit.WEATHER_TOOL, time_tool]))).json()
+    calls = [(call["name"], call["arguments"]) for call in kit.items(reply, "function_call")]
+    assert calls == [("get_weather", '{"city":"Paris"}'), ("get_time", '{"city":"Tokyo"}')]
+    chat_tools = [
+        {"type": "function", "function": {k: v for k, v in t.items() if k != "type"}}
+        for t in (kit.WEATHER_TOOL, time_tool)
+    ]
+    body = {"model": kit.MODEL, "messages": [{"role": "user", "content": question}], "tools": chat_tools}
+    chat = (await client.post("/chat/completions", json=body)).json()
+    assert [
+        (c["function"]["name"], c["function"]["arguments"]) for c in chat["choices"][0]["message"]["tool_calls"]
+    ] == calls
+
+
 async def test_tool_round_trip_answers_from_the_output(client: httpx.AsyncClient, kit: Any) -> None:
     first = (await client.post("/responses", json=kit.body("Weather in Paris?", tools=[kit.WEATHER_TOOL]))).json()
     history: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Paris?"}]
