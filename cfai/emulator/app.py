@@ -2,7 +2,11 @@
 
 Order of checks, as on Cloudflare's API: an unknown path is 404/7003, a method other than POST 405/7001, a wrong
 or missing token 401/10000, another account 404/7003. Only then is a queued script taken, and the body validated
-(400/5006, unknown model 400/5007) and answered by the rule-based model. Every reply carries a `cf-ray` header.
+(400/5006, unknown model 400/5007) and answered by the rule-based model or the embedding model. Every reply carries
+a `cf-ray` header.
+
+`/ai/run/{model}` serves four things: a direct call (a Responses body for a chat model, a native embeddings body
+for an embedding model), a batch submission (`?queueRequest=true` with `requests`) and a poll (`request_id`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from cfai.emulator import chat_api, envelope, model, responses_api, streams, validation
+from cfai.catalog import EmbeddingModelInfo
+from cfai.emulator import chat_api, embeddings_api, envelope, model, queue, responses_api, streams, validation
 from cfai.emulator.envelope import CloudflareError
 from cfai.emulator.faults import Fault, Reply, Route, Script, apply_to_turn
 from cfai.emulator.state import EmulatorState, RecordedRequest
@@ -38,6 +43,7 @@ class _Outcome:
 
     chunks: list[bytes]
     streaming: bool
+    status: int = 200
 
     @property
     def media_type(self) -> str:
@@ -51,6 +57,7 @@ def create_app(state: EmulatorState | None = None) -> Starlette:
         (f"{ACCOUNT_PREFIX}/ai/v1/responses", "responses"),
         (f"{ACCOUNT_PREFIX}/ai/run/{{model:path}}", "run"),
         (f"{ACCOUNT_PREFIX}/ai/v1/chat/completions", "chat_completions"),
+        (f"{ACCOUNT_PREFIX}/ai/v1/embeddings", "embeddings"),
         ("/{path:path}", None),
     ]
     routes = [StarletteRoute(path, _endpoint(state, route), methods=_ALL_METHODS) for path, route in paths]
@@ -129,7 +136,10 @@ async def _respond(
     if route == "responses":
         outcome = _responses(state, parsed, session, fault)
     elif route == "run":
-        outcome = _run(state, request.path_params["model"], request.query_params, parsed, session, fault)
+        call = _RunCall(request.path_params["model"], request.query_params, parsed, len(body), session, fault)
+        outcome = _run(state, call)
+    elif route == "embeddings":
+        outcome = _embeddings(state, parsed)
     else:
         outcome = _chat_completions(state, parsed, session, fault)
     return _deliver(state, outcome, fault, ray)
@@ -152,59 +162,94 @@ def _responses(state: EmulatorState, body: dict[str, Any], session: str | None, 
     response = responses_api.response_object(_turn(state, prompt, session, fault), body, name, prompt.context_window)
     if streaming and settings.stream_mode == "sse":
         return _Outcome(streams.responses_events(response), streaming=True)
-    return _Outcome([envelope.json_bytes(response)], streaming=False)
+    return _json(response)
 
 
-def _run(
-    state: EmulatorState,
-    name: str,
-    query: Mapping[str, str],
-    body: dict[str, Any],
-    session: str | None,
-    fault: Fault | None,
-) -> _Outcome:
-    """`/ai/run/{model}`: one Response in the v4 envelope (`stream` is ignored: WIRE.md quirk 1), or the batch queue."""
+@dataclass(frozen=True)
+class _RunCall:
+    model: str
+    query: Mapping[str, str]
+    body: dict[str, Any]
+    size: int
+    session: str | None
+    fault: Fault | None
+
+
+def _run(state: EmulatorState, call: _RunCall) -> _Outcome:
+    """`/ai/run/{model}`: a poll, a batch submission, or one call in the v4 envelope (`stream` is ignored for gpt-oss:
+    docs/wire.md quirk 1)."""
     settings = state.settings
-    validation.check_model(name, settings.models)
-    if "request_id" in body:
-        result = state.poll_batch(str(body["request_id"]))
-        if result is None:
-            raise envelope.bad_input(f"Error: unknown request_id {body['request_id']!r}")
-        return _Outcome([envelope.json_bytes(envelope.success(result))], streaming=False)
-    if "requests" in body and "input" not in body:
-        return _Outcome([envelope.json_bytes(envelope.success(_queue_batch(state, name, body)))], streaming=False)
-    prompt = responses_api.prompt_from_request(body, name, settings.context_window)
-    response = responses_api.response_object(_turn(state, prompt, session, fault), body, name, prompt.context_window)
-    return _Outcome([envelope.json_bytes(envelope.success(response))], streaming=False)
+    embedding = call.model not in settings.models and call.model in settings.embedding_models
+    if not embedding:
+        validation.check_model(call.model, settings.models)
+    if "request_id" in call.body:
+        return _poll(state, call.model, call.body["request_id"])
+    if call.query.get("queueRequest") == "true" or "requests" in call.body:
+        return _json(envelope.success(_submit(state, call)))
+    if embedding:
+        info = embeddings_api.model_info(call.model, settings.embedding_models)
+        return _json(envelope.success(embeddings_api.native_result(embeddings_api.native_request(call.body, info))))
+    prompt = responses_api.prompt_from_request(call.body, call.model, settings.context_window)
+    turn = _turn(state, prompt, call.session, call.fault)
+    return _json(envelope.success(responses_api.response_object(turn, call.body, call.model, prompt.context_window)))
 
 
-def _queue_batch(state: EmulatorState, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Answers every request now (all are validated first, as a batch is accepted or refused whole)."""
-    requests = body["requests"]
-    if not isinstance(requests, list) or not requests:
-        raise envelope.bad_input("Error: type at '/requests' not met: must be a non-empty array")
-    context_window = state.settings.context_window
-    prompts = [
-        responses_api.prompt_from_request(_require_object(request, f"/requests/{index}"), name, context_window)
-        for index, request in enumerate(requests)
-    ]
-    responses, usage = [], {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    for index, (request, prompt) in enumerate(zip(requests, prompts, strict=True)):
-        turn = model.respond(prompt)
-        result = responses_api.response_object(turn, request, name, context_window)
-        reference = request.get("external_reference")
-        responses.append({"id": index, "result": result, "success": True, "external_reference": reference})
-        usage["prompt_tokens"] += turn.input_tokens
-        usage["completion_tokens"] += turn.output_tokens
-        usage["total_tokens"] += turn.input_tokens + turn.output_tokens
-    request_id = state.add_batch(name, responses, usage)
-    return {"status": "queued", "request_id": request_id, "model": name}
+def _poll(state: EmulatorState, name: str, request_id: Any) -> _Outcome:
+    if not isinstance(request_id, str):
+        raise envelope.bad_input("Error: type at '/request_id' not met: must be string")
+    polled = state.poll_job(request_id, name)
+    if polled is None:
+        raise queue.unknown_request(request_id)
+    done, result = polled
+    return _json(envelope.success(result), status=200 if done else state.settings.batch_pending_status)
 
 
-def _require_object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise envelope.bad_input(f"Error: type at '{where}' not met: must be object")
-    return value
+def _submit(state: EmulatorState, call: _RunCall) -> dict[str, Any]:
+    if call.query.get("queueRequest") != "true":
+        raise envelope.bad_input("Error: 'requests' is for the batch queue: add ?queueRequest=true to the URL")
+    if "requests" not in call.body:
+        raise envelope.bad_input("Error: required properties at '/' are 'requests' (or 'request_id' to poll)")
+    queue.check_payload_size(call.size)
+    settings = state.settings
+    check = _chat_item(call.model, settings.context_window)
+    if call.model not in settings.models:
+        check = _embedding_item(embeddings_api.model_info(call.model, settings.embedding_models))
+    outcomes = queue.run_batch(call.body["requests"], check, state.take_item_failures())
+    return {"status": "queued", "request_id": state.new_job(call.model, outcomes), "model": call.model}
+
+
+def _chat_item(name: str, context_window: int) -> queue.ItemChecker:
+    """A batch item for a chat model: checked and answered exactly as a direct `/ai/run` call."""
+
+    def check(item: Mapping[str, Any]) -> Callable[[], queue.Answer]:
+        prompt = responses_api.prompt_from_request(item, name, context_window)
+
+        def answer() -> queue.Answer:
+            turn = model.respond(prompt)
+            response = responses_api.response_object(turn, item, name, context_window)
+            return queue.Answer(response, turn.input_tokens, turn.output_tokens)
+
+        return answer
+
+    return check
+
+
+def _embedding_item(info: EmbeddingModelInfo) -> queue.ItemChecker:
+    def check(item: Mapping[str, Any]) -> Callable[[], queue.Answer]:
+        request = embeddings_api.native_request(item, info)
+        return lambda: queue.Answer(embeddings_api.native_result(request), request.input_tokens)
+
+    return check
+
+
+def _embeddings(state: EmulatorState, body: dict[str, Any]) -> _Outcome:
+    """`/ai/v1/embeddings`, OpenAI-compatible."""
+    request, encoding = embeddings_api.openai_request(body, state.settings.embedding_models)
+    return _json(embeddings_api.openai_reply(request, encoding))
+
+
+def _json(value: Any, status: int = 200) -> _Outcome:
+    return _Outcome([envelope.json_bytes(value)], streaming=False, status=status)
 
 
 def _chat_completions(state: EmulatorState, body: dict[str, Any], session: str | None, fault: Fault | None) -> _Outcome:
@@ -214,7 +259,7 @@ def _chat_completions(state: EmulatorState, body: dict[str, Any], session: str |
     turn = _turn(state, prompt, session, fault)
     if body.get("stream") is True:
         return _Outcome(streams.chat_chunks(turn, name), streaming=True)
-    return _Outcome([envelope.json_bytes(chat_api.chat_completion(turn, name))], streaming=False)
+    return _json(chat_api.chat_completion(turn, name))
 
 
 def _deliver(state: EmulatorState, outcome: _Outcome, fault: Fault | None, ray: str) -> Any:
@@ -231,7 +276,7 @@ def _deliver(state: EmulatorState, outcome: _Outcome, fault: Fault | None, ray: 
         return _Disconnect(state, [whole[: len(whole) // 2]], headers)
     if outcome.streaming:
         return StreamingResponse(iter(outcome.chunks), headers=headers, media_type=outcome.media_type)
-    return Response(whole, headers=headers, media_type=outcome.media_type)
+    return Response(whole, outcome.status, headers=headers, media_type=outcome.media_type)
 
 
 def _error(error: CloudflareError, ray: str, extra_headers: Mapping[str, str] | None = None) -> Response:

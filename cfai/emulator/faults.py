@@ -21,7 +21,7 @@ from typing import Any, Literal
 from cfai.emulator import envelope
 from cfai.emulator.model import Turn
 
-Route = Literal["responses", "run", "chat_completions"]
+Route = Literal["responses", "run", "chat_completions", "embeddings"]
 FaultKind = Literal[
     "error",
     "bad_gateway_html",

@@ -13,11 +13,12 @@ import functools
 import ipaddress
 import socket
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cfai.emulator.faults import Route, Script
+from cfai.emulator.queue import ItemFailure
 from cfai.emulator.state import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_MODELS,
@@ -51,7 +52,7 @@ class Emulator:
         models: Collection[str] = DEFAULT_MODELS,
         stream_mode: StreamMode = "ignore",
         context_window: int = 128_000,
-        batch_pending_polls: int = 1,
+        batch_pending_polls: int = 2,
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -158,10 +159,24 @@ class Emulator:
     def pending_scripts(self) -> int:
         return self.state.pending_scripts
 
+    def fail_batch_items(
+        self,
+        items: Iterable[int],
+        message: str = "AiError: Internal server error",
+        *,
+        type: str = "server_error",
+        code: str = "3001",
+    ) -> None:
+        """Make the items at these 0-based indices of the next queued batch fail with `message` (`type` and `code`
+        fill the gpt-oss shape's `error`; the generic shape reports `success: false` with the same `error`)."""
+        self.state.fail_batch_items(items, ItemFailure(message, type, code))
+
     def configure(self, **settings: Any) -> None:
-        """Change settings until the next reset, e.g. `configure(stream_mode="sse", models={"@cf/x/y"})`."""
-        if "models" in settings:
-            settings["models"] = frozenset(settings["models"])
+        """Change settings (see `EmulatorSettings`) until the next reset, e.g. `configure(stream_mode="sse")`,
+        `configure(models={"@cf/x/y"})` or `configure(batch_pending_polls=0)`."""
+        for name in ("models", "embedding_models"):
+            if name in settings:
+                settings[name] = frozenset(settings[name])
         self.state.configure(**settings)
 
     @property

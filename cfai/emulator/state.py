@@ -1,38 +1,59 @@
 """Everything an emulator remembers: settings, recorded requests, the script queue, prompt caches, batch jobs.
 
 One `EmulatorState` is shared by the ASGI app (which may run on the server's thread) and the test that drives it,
-so every access goes through a lock. `reset()` returns it to how it was built.
+so every access goes through a lock. `reset()` returns it to how it was built. `clock` (seconds, monotonic) times
+batch jobs; a test may replace it to make time pass without waiting.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from cfai.catalog import EMBEDDING_MODELS
 from cfai.emulator.faults import Route, Script
+from cfai.emulator.queue import ItemFailure, ItemOutcome, Job, ResultShape, new_request_id, poll_result
 
 StreamMode = Literal["ignore", "sse", "reject"]
 DEFAULT_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 DEFAULT_MODELS = frozenset({"@cf/openai/gpt-oss-120b", "@cf/openai/gpt-oss-20b"})
 _SESSION_LIMIT = 1024  # prompt-cache sessions kept (oldest dropped), so a long-running emulator stays small
 _PROMPTS_PER_SESSION = 32
+_JOB_LIMIT = 1024  # batch jobs kept (oldest dropped)
 
 
 @dataclass(frozen=True)
 class EmulatorSettings:
-    """How the emulator behaves. `stream_mode` is what `stream: true` on /responses does: "ignore" (answer JSON,
-    Cloudflare today), "sse" (OpenAI's Responses event stream) or "reject" (400/5006)."""
+    """How the emulator behaves.
+
+    `stream_mode` is what `stream: true` on /responses does: "ignore" (answer JSON, Cloudflare today), "sse"
+    (OpenAI's Responses event stream) or "reject" (400/5006). `models` are the chat models served,
+    `embedding_models` the embedding models (names from `cfai.catalog.EMBEDDING_MODELS`).
+
+    A queued batch is pending for its first `batch_pending_polls` polls ("queued", then "running") and until
+    `batch_pending_seconds` have passed; pending polls answer HTTP `batch_pending_status`. Results can be fetched
+    again until `batch_expiry_seconds` (None: until reset). `batch_shapes` picks a model's finished shape,
+    "results" (the default for chat models) or "responses" (the default for the others).
+    """
 
     api_token: str = "test-token"
     account_id: str = DEFAULT_ACCOUNT_ID
     models: frozenset[str] = DEFAULT_MODELS
+    embedding_models: frozenset[str] = frozenset(EMBEDDING_MODELS)
     stream_mode: StreamMode = "ignore"
     context_window: int = 128_000
-    batch_pending_polls: int = 1  # polls of a queued batch answered "running" before the results
+    batch_pending_polls: int = 2
+    batch_pending_seconds: float = 0.0
+    batch_pending_status: int = 200
+    batch_expiry_seconds: float | None = None
+    batch_shapes: Mapping[str, ResultShape] = field(default_factory=dict)
+
+    def batch_shape(self, model: str) -> ResultShape:
+        return self.batch_shapes.get(model) or ("results" if model in self.models else "responses")
 
 
 @dataclass(frozen=True)
@@ -55,25 +76,20 @@ class _Queued:
     remaining: int
 
 
-@dataclass
-class _Batch:
-    model: str
-    responses: list[dict[str, Any]]
-    usage: dict[str, int]
-    polls_pending: int
-
-
 class EmulatorState:
-    def __init__(self, settings: EmulatorSettings | None = None) -> None:
+    def __init__(self, settings: EmulatorSettings | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._initial = settings or EmulatorSettings()
+        self._initial_clock = clock
         self.settings = self._initial
+        self.clock = clock
         # Set by the server: closes the TCP connection of an ASGI client address; False when there is none.
         self.disconnect: Callable[[Any], bool] | None = None
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._queue: list[_Queued] = []
         self._sessions: OrderedDict[str, list[list[str]]] = OrderedDict()
-        self._batches: dict[str, _Batch] = {}
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._item_failures: dict[int, ItemFailure] = {}
 
     def configure(self, **changes: Any) -> None:
         """Change settings (e.g. `stream_mode="sse"`) until the next `reset()`."""
@@ -83,10 +99,12 @@ class EmulatorState:
     def reset(self) -> None:
         with self._lock:
             self.settings = self._initial
+            self.clock = self._initial_clock
             self._requests.clear()
             self._queue.clear()
             self._sessions.clear()
-            self._batches.clear()
+            self._jobs.clear()
+            self._item_failures.clear()
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -130,22 +148,47 @@ class EmulatorState:
                 self._sessions.popitem(last=False)
         return sum(tokens for _, tokens in units[:shared])
 
-    def add_batch(self, model: str, responses: list[dict[str, Any]], usage: dict[str, int]) -> str:
-        request_id = str(uuid.uuid4())
+    def fail_batch_items(self, items: Iterable[int], failure: ItemFailure) -> None:
+        """Script the next queued batch: its items at these (0-based) indices fail with `failure`."""
         with self._lock:
-            self._batches[request_id] = _Batch(model, responses, usage, self.settings.batch_pending_polls)
+            self._item_failures.update(dict.fromkeys(items, failure))
+
+    def take_item_failures(self) -> dict[int, ItemFailure]:
+        with self._lock:
+            failures, self._item_failures = self._item_failures, {}
+        return failures
+
+    def new_job(self, model: str, outcomes: list[ItemOutcome]) -> str:
+        """Store a job for the batch just answered; its request_id."""
+        request_id = new_request_id()
+        settings = self.settings
+        job = Job(
+            model=model,
+            shape=settings.batch_shape(model),
+            outcomes=outcomes,
+            submitted_at=self.clock(),
+            pending_polls=settings.batch_pending_polls,
+            pending_seconds=settings.batch_pending_seconds,
+        )
+        with self._lock:
+            self._jobs[request_id] = job
+            while len(self._jobs) > _JOB_LIMIT:
+                self._jobs.popitem(last=False)
         return request_id
 
-    def poll_batch(self, request_id: str) -> dict[str, Any] | None:
-        """The batch's status (while "running") or its results; None for an unknown id."""
+    def poll_job(self, request_id: str, model: str) -> tuple[bool, dict[str, Any]] | None:
+        """(finished?, result) for one more poll; None for an unknown or expired job, or one of another model."""
+        now = self.clock()
+        expiry = self.settings.batch_expiry_seconds
         with self._lock:
-            batch = self._batches.get(request_id)
-            if batch is None:
+            job = self._jobs.get(request_id)
+            if job is None or job.model != model:
                 return None
-            if batch.polls_pending > 0:
-                batch.polls_pending -= 1
-                return {"status": "running", "request_id": request_id, "model": batch.model}
-            return {"responses": batch.responses, "usage": batch.usage}
+            if expiry is not None and now - job.submitted_at > expiry:
+                del self._jobs[request_id]
+                return None
+            job.polls += 1
+            return poll_result(job, request_id, now)
 
 
 def _common_prefix(left: list[str], right: list[str]) -> int:

@@ -122,7 +122,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(schema=_JSON, surface=st.integers(0, 3))
 def test_any_json_as_a_schema_is_answered_or_refused_never_a_server_error(
     sync_client: httpx.Client, schema: Any, surface: int

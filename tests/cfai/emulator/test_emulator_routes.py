@@ -268,28 +268,6 @@ async def test_run_route_wraps_the_response_in_the_v4_envelope(
     _bad(await client.post(run_url(client, emulator, "@cf/nope/x"), json={"input": "Hi"}), code=5007)
 
 
-async def test_batch_queue_then_poll(client: httpx.AsyncClient, emulator: Emulator) -> None:
-    url = run_url(client, emulator)
-    batch = {"requests": [{"input": "One", "external_reference": "r1"}, {"input": "Two"}]}
-    queued = (await client.post(url, params={"queueRequest": "true"}, json=batch)).json()["result"]
-    assert queued["status"] == "queued" and queued["model"] == "@cf/openai/gpt-oss-120b"
-    poll = {"request_id": queued["request_id"]}
-    running = (await client.post(url, params={"queueRequest": "true"}, json=poll)).json()["result"]
-    assert running["status"] == "running"
-    done = (await client.post(url, params={"queueRequest": "true"}, json=poll)).json()["result"]
-    first, second = done["responses"]
-    assert (first["id"], first["success"], first["external_reference"]) == (0, True, "r1")
-    assert first["result"]["output"][-1]["content"][0]["text"] == "You asked: One"
-    assert second["external_reference"] is None
-    usage = done["usage"]
-    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
-    assert (
-        usage["prompt_tokens"] == first["result"]["usage"]["input_tokens"] + second["result"]["usage"]["input_tokens"]
-    )
-    _bad(await client.post(url, json={"request_id": "nope"}))
-    _bad(await client.post(url, params={"queueRequest": "true"}, json={"requests": [{"prompt": "x"}]}))
-
-
 async def test_chat_completions_json(client: httpx.AsyncClient, kit: Any) -> None:
     request = kit.fixture_json("cf-chat-completions-gpt-oss-20b-tool-call.request.json") | {"stream": False}
     reply = (await client.post("/chat/completions", json=request)).json()
