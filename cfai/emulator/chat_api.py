@@ -14,7 +14,8 @@ from typing import Any
 
 from cfai.emulator import validation
 from cfai.emulator.envelope import bad_input
-from cfai.emulator.model import Prompt, Tool, Turn, content_text
+from cfai.emulator.model import Prompt, Turn, content_text
+from cfai.emulator.tool_plan import Tool
 
 # harmony's stop tokens, which vLLM reports as stop_reason: <|call|> ends a tool call, <|return|> an answer
 CALL_STOP_TOKEN = 200012

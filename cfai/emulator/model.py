@@ -7,9 +7,14 @@ Rules, in order (the same for the Responses, run and Chat Completions surfaces):
 2. Tools are offered and `tool_choice` is not "none": the forced tool, else the tools the last user message
    mentions (in order; one call if `parallel_tool_calls` is false), else the first tool; each call's arguments are
    synthesised from the tool's JSON schema and the part of the message that concerns it (`tool_plan.py`).
-3. An output format is set: JSON synthesised from the `json_schema` schema, or for `json_object` an object with
+3. The instructions are a ReAct prompt (tools described in the text, `prompt_protocols.py`): answer in its format,
+   one `Action:` per turn for the calls rule 2 would make, then, once every call has its `Observation:`, an
+   `Answer:` quoting the observations.
+4. An output format is set: JSON synthesised from the `json_schema` schema, or for `json_object` an object with
    the keys the prompt quotes (`{"answer": ...}` when it quotes none).
-4. Otherwise: an answer that quotes the user's last message.
+5. The last user message holds a JSON schema to follow (LlamaIndex's `LLMTextCompletionProgram`): JSON synthesised
+   from it, as text.
+6. Otherwise: an answer that quotes the user's last message.
 
 A reasoning text always comes first and grows with the effort. Token counts come from `tokens.py`;
 `max_output_tokens` (or what is left of the context window) bounds reasoning + answer: the answer is truncated and
@@ -21,15 +26,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from cfai.emulator.envelope import FORCED_TOOL_BUDGET, CloudflareError, bad_input
 from cfai.emulator.prompt_facts import ValuePool, quoted_phrases
+from cfai.emulator.prompt_protocols import ReactConversation, embedded_schema, react_conversation
 from cfai.emulator.schema_synth import synthesize
 from cfai.emulator.tokens import count_tokens, truncate_tokens
-from cfai.emulator.tool_plan import plan_calls
+from cfai.emulator.tool_plan import Tool, plan_calls
 
 ITEM_OVERHEAD_TOKENS = 4  # per input item, like the role and separator tokens of a chat template
 _QUESTION_PREVIEW_TOKENS = 24
@@ -39,13 +45,6 @@ _EFFORT_SUFFIX = {
     "medium": " Keep the answer short and accurate.",
     "high": " Check every detail of the request before answering. Keep the answer short and accurate.",
 }
-
-
-@dataclass(frozen=True)
-class Tool:
-    name: str
-    description: str = ""
-    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,17 +95,29 @@ def respond(prompt: Prompt) -> Turn:
     """The model's reply to `prompt` (raises `CloudflareError` for a context overflow or an impossible budget)."""
     input_tokens = sum(tokens for _, tokens in input_units(prompt))
     budget = _output_budget(prompt, input_tokens)
-    results = pending_tool_results(prompt.items)
-    question = last_user_text(prompt.items)
-    if results:
-        turn = _answer_from_tools(prompt, question, results)
-    elif prompt.tools and prompt.tool_choice != "none":
-        turn = _call_tools(prompt, question)
-    elif prompt.output_format is not None:
-        turn = _structured(prompt, question, question)
-    else:
-        turn = _echo(prompt, question)
+    turn = _decide(prompt, last_user_text(prompt.items))
     return _fit_budget(replace(turn, input_tokens=input_tokens), budget, forced=prompt.forced_tool is not None)
+
+
+def _decide(prompt: Prompt, question: str) -> Turn:
+    """The rules of the module docstring, in order."""
+    results = pending_tool_results(prompt.items)
+    if results:
+        return _answer_from_tools(prompt, question, results)
+    if prompt.tools and prompt.tool_choice != "none":
+        return _call_tools(prompt, question)
+    react = _react_conversation(prompt)
+    if react is not None:
+        return _react_step(prompt, react)
+    if prompt.output_format is not None:
+        return _structured(prompt, question, question)
+    embedded = embedded_schema(question)
+    if embedded is not None:
+        schema, source_text = embedded
+        value = synthesize(schema, ValuePool(source_text))
+        plan = "The user gives a JSON schema to follow. Fill it from the prompt and answer with the JSON only."
+        return Turn(reasoning=_reasoning(plan, prompt), text=json.dumps(value, ensure_ascii=False))
+    return _echo(prompt, question)
 
 
 def input_units(prompt: Prompt) -> list[tuple[str, int]]:
@@ -195,8 +206,11 @@ def _answer_from_tools(prompt: Prompt, question: str, results: list[tuple[str, s
         return _structured(prompt, question, context)
     names = ", ".join(dict.fromkeys(name for name, _ in results))
     plan = f"The tool results from {names} are in. Use them to answer the question."
-    answer = "Based on " + "; ".join(f"{name}: {output}" for name, output in results)
-    return Turn(reasoning=_reasoning(plan, prompt), text=answer)
+    return Turn(reasoning=_reasoning(plan, prompt), text=_based_on(results))
+
+
+def _based_on(results: Sequence[tuple[str, str]]) -> str:
+    return "Based on " + "; ".join(f"{name}: {output}" for name, output in results)
 
 
 def _structured(prompt: Prompt, question: str, source_text: str) -> Turn:
@@ -220,6 +234,33 @@ def _call_tools(prompt: Prompt, question: str) -> Turn:
     names = " and ".join(dict.fromkeys(call.name for call in calls))
     plan_text = f'The user asks: "{_preview(question)}". I should call {names}.'
     return Turn(reasoning=_reasoning(plan_text, prompt), text=None, tool_calls=calls)
+
+
+def _react_conversation(prompt: Prompt) -> ReactConversation | None:
+    messages = [
+        (str(item.get("role")), content_text(item.get("content")))
+        for item in prompt.items
+        if item.get("type", "message") == "message"
+    ]
+    system = "\n".join([prompt.instructions, *(text for role, text in messages if role in ("system", "developer"))])
+    return react_conversation(system, messages)
+
+
+def _react_step(prompt: Prompt, react: ReactConversation) -> Turn:
+    """The next ReAct step: the next planned call as an Action, or the Answer once every call was observed."""
+    calls = plan_calls(react.tools, react.question)
+    if len(react.steps) >= len(calls):
+        plan = "Every tool result is in. Answer in the ReAct format."
+        thought = "Thought: I can answer without using any more tools. I'll use the user's language to answer"
+        return Turn(reasoning=_reasoning(plan, prompt), text=f"{thought}\nAnswer: {_based_on(react.steps)}")
+    call = calls[len(react.steps)]
+    arguments = json.dumps(synthesize(call.tool.parameters or {}, call.pool), ensure_ascii=False)
+    plan = f'The user asks: "{_preview(react.question)}". Per the ReAct format, I should use {call.tool.name}.'
+    thought = "Thought: I need to use a tool to help me answer the question."
+    return Turn(
+        reasoning=_reasoning(plan, prompt),
+        text=f"{thought}\nAction: {call.tool.name}\nAction Input: {arguments}",
+    )
 
 
 def _arguments(tool: Tool, pool: ValuePool) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 
 from cfai.emulator import validation
 from cfai.emulator.envelope import bad_input
-from cfai.emulator.model import Prompt, Tool, Turn
+from cfai.emulator.model import Prompt, Turn
+from cfai.emulator.tool_plan import Tool
 
 _ROLES = ("user", "assistant", "system", "developer")
 _PART_TYPES = ("input_text", "input_image", "output_text", "refusal")

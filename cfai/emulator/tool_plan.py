@@ -18,8 +18,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from cfai.emulator.prompt_facts import ValuePool
 
@@ -35,35 +35,33 @@ _CONJUNCTION = re.compile(r"(?<!\w)(?:and|or|then|also|plus|as well as)(?!\w)|[;
 _STRING_FORMATS_WITHOUT_VALUES = frozenset({"date", "date-time", "time", "email", "uri", "url", "uuid"})
 
 
-class NamedTool(Protocol):
-    @property
-    def name(self) -> str: ...
+@dataclass(frozen=True)
+class Tool:
+    """A tool the model may call, however it was offered (function tools, or described in a ReAct prompt)."""
 
-    @property
-    def parameters(self) -> Mapping[str, Any]: ...
-
-
-ToolT = TypeVar("ToolT", bound=NamedTool)
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class PlannedCall(Generic[ToolT]):
+class PlannedCall:
     """One call: the tool, and the values (of its part of the question) its arguments are made from."""
 
-    tool: ToolT
+    tool: Tool
     pool: ValuePool
 
 
 @dataclass
-class _Part(Generic[ToolT]):
-    tool: ToolT
+class _Part:
+    tool: Tool
     start: int
     end: int
 
 
 def plan_calls(
-    tools: Sequence[ToolT], question: str, *, forced: str | None = None, parallel: bool = True
-) -> list[PlannedCall[ToolT]]:
+    tools: Sequence[Tool], question: str, *, forced: str | None = None, parallel: bool = True
+) -> list[PlannedCall]:
     """The calls to make, in order (one at most when `parallel` is false)."""
     pool = ValuePool(question, exclude=[tool.name for tool in tools])
     if forced is not None:
@@ -75,9 +73,9 @@ def plan_calls(
     return calls if parallel else calls[:1]
 
 
-def _parts(mentions: list[tuple[int, ToolT]], pool: ValuePool) -> list[_Part[ToolT]]:
+def _parts(mentions: list[tuple[int, Tool]], pool: ValuePool) -> list[_Part]:
     ends = [start for start, _ in mentions[1:]] + [len(pool.text)]
-    parts: list[_Part[ToolT]] = []
+    parts: list[_Part] = []
     for (start, tool), end in zip(mentions, ends, strict=True):
         if parts and parts[-1].tool is tool and not _has_values(pool.within(start, end)):
             parts[-1].end = end
@@ -86,7 +84,7 @@ def _parts(mentions: list[tuple[int, ToolT]], pool: ValuePool) -> list[_Part[Too
     return parts
 
 
-def _calls_for(part: _Part[ToolT], pool: ValuePool) -> list[PlannedCall[ToolT]]:
+def _calls_for(part: _Part, pool: ValuePool) -> list[PlannedCall]:
     strings, numbers = needed_values(part.tool.parameters)
     own = pool.within(part.start, part.end)
     have = (own.phrases_left, own.numbers_left)
@@ -143,15 +141,15 @@ def needed_values(parameters: Mapping[str, Any]) -> tuple[int, int]:
     return strings, numbers
 
 
-def _mentions(tools: Sequence[ToolT], text: str) -> list[tuple[int, ToolT]]:
+def _mentions(tools: Sequence[Tool], text: str) -> list[tuple[int, Tool]]:
     """(position, tool) of every mention of a tool in `text`, in order; overlapping mentions keep the longer."""
     keywords = _distinctive_words(tools)
-    found: list[tuple[int, int, ToolT]] = []
+    found: list[tuple[int, int, Tool]] = []
     for tool in tools:
         for pattern in _patterns(tool.name, keywords[tool.name]):
             found += [(match.start(), match.end(), tool) for match in pattern.finditer(text)]
     found.sort(key=lambda mention: (mention[0], -mention[1]))
-    kept: list[tuple[int, ToolT]] = []
+    kept: list[tuple[int, Tool]] = []
     covered = -1
     for start, end, tool in found:
         if start >= covered:
@@ -168,7 +166,7 @@ def _patterns(name: str, words: Sequence[str]) -> list[re.Pattern[str]]:
     return patterns
 
 
-def _distinctive_words(tools: Sequence[NamedTool]) -> dict[str, list[str]]:
+def _distinctive_words(tools: Sequence[Tool]) -> dict[str, list[str]]:
     words = {tool.name: [w for w in _name_words(tool.name) if w not in _GENERIC_WORDS and len(w) > 2] for tool in tools}
     counts: dict[str, int] = {}
     for each in words.values():

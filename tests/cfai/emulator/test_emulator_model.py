@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from cfai.emulator.envelope import CloudflareError
-from cfai.emulator.model import ITEM_OVERHEAD_TOKENS, Prompt, Tool, respond
+from cfai.emulator.model import ITEM_OVERHEAD_TOKENS, Prompt, respond
 from cfai.emulator.tokens import count_tokens
+from cfai.emulator.tool_plan import Tool
 
 MODEL = "@cf/openai/gpt-oss-120b"
 WEATHER = Tool("get_weather", "Weather for a city.", {"type": "object", "properties": {"city": {"type": "string"}}})
