@@ -211,8 +211,9 @@ def _submit(state: EmulatorState, call: _RunCall) -> dict[str, Any]:
         raise envelope.bad_input("Error: required properties at '/' are 'requests' (or 'request_id' to poll)")
     queue.check_payload_size(call.size)
     settings = state.settings
-    check = _chat_item(call.model, settings.context_window)
-    if call.model not in settings.models:
+    if call.model in settings.models:
+        check = _chat_item(call.model, settings.context_window)
+    else:
         check = _embedding_item(embeddings_api.model_info(call.model, settings.embedding_models))
     outcomes = queue.run_batch(call.body["requests"], check, state.take_item_failures())
     return {"status": "queued", "request_id": state.new_job(call.model, outcomes), "model": call.model}

@@ -152,7 +152,8 @@ class Emulator:
 
     def enqueue(self, script: Script, *, route: Route | None = None, times: int = 1) -> None:
         """Queue a `Reply` or `Fault` for the next `times` requests on `route` ("responses", "run",
-        "chat_completions"; None for any). Scripts apply first in, first out, after authentication."""
+        "chat_completions", "embeddings"; None for any). Scripts apply first in, first out, after authentication;
+        on "run" they apply to batch submissions and polls too."""
         self.state.enqueue(script, route, times)
 
     @property

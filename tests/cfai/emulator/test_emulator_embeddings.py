@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from cfai.catalog import EMBEDDING_MODELS
-from cfai.emulator import Emulator
+from cfai.emulator import Emulator, Fault
 
 BGE_SMALL = "@cf/baai/bge-small-en-v1.5"
 DOCUMENTS = [
@@ -150,3 +150,14 @@ async def test_unknown_models_and_native_errors(client: httpx.AsyncClient, emula
     assert "'/text/0'" in _bad(await client.post(url, json={"text": [""]}))
     emulator.configure(embedding_models={"@cf/baai/bge-m3"})
     _bad(await client.post(url, json={"text": "x"}), code=5007)
+
+
+async def test_scripts_apply_to_the_embeddings_route(client: httpx.AsyncClient, emulator: Emulator) -> None:
+    emulator.enqueue(Fault.rate_limited(retry_after=1), route="embeddings")
+    limited = await client.post("/embeddings", json={"model": BGE_SMALL, "input": "x"})
+    assert (limited.status_code, limited.headers["retry-after"], limited.json()["errors"][0]["code"]) == (
+        429,
+        "1",
+        3040,
+    )
+    assert len(await embeddings(client, "x")) == 1
