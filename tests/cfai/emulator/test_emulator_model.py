@@ -59,7 +59,7 @@ def test_tools_named_in_the_question_are_called_in_order_with_arguments_from_the
 
 
 def test_without_a_named_tool_the_first_is_called() -> None:
-    turn = respond(prompt(user("Add 2 and 3"), tools=(ADD, WEATHER)))
+    turn = respond(prompt(user("Sum 2 and 3"), tools=(ADD, WEATHER)))
     assert [(call.name, json.loads(call.arguments)) for call in turn.tool_calls] == [("add", {"a": 2, "b": 3})]
 
 
@@ -103,6 +103,14 @@ def test_a_second_call_without_a_value_gets_its_part_of_the_question_not_the_who
     turn = respond(prompt(user("Use get_weather for Paris, then get_time please"), tools=(CITY_WEATHER, CITY_TIME)))
     weather, time = (json.loads(call.arguments)["city"] for call in turn.tool_calls)
     assert (weather, time) == ("Paris", "get_time please")
+
+
+def test_a_word_two_tool_names_share_does_not_pick_a_tool() -> None:
+    tools = (Tool("add_numbers", "", ADD.parameters), Tool("multiplyNumbers", "", ADD.parameters))
+    turn = respond(prompt(user("Please multiply the numbers 6 and 7"), tools=tools))
+    assert [(call.name, json.loads(call.arguments)) for call in turn.tool_calls] == [
+        ("multiplyNumbers", {"a": 6, "b": 7})
+    ]
 
 
 def test_two_sets_of_numbers_make_two_calls_and_one_set_one() -> None:
