@@ -168,6 +168,18 @@ def _input_items(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [item for item in raw or () if isinstance(item, Mapping)]
 
 
+def content_texts(body: Mapping[str, Any]) -> list[str]:
+    """The texts of a request that every server renders verbatim: the `content` of its `certain` messages.
+
+    Cheaper than `to_harmony_messages`, which also lays out the tool definitions.
+    """
+    instructions = body.get("instructions")
+    texts = [instructions] if isinstance(instructions, str) and instructions else []
+    for item in _input_items(body):
+        texts += _verbatim(item)
+    return texts
+
+
 def to_harmony_messages(body: Mapping[str, Any]) -> list[HarmonyMessage]:
     """The messages a gpt-oss server renders for a Responses request body, its own system message aside.
 

@@ -1,4 +1,4 @@
-"""The input tokens of a Responses request.
+"""The input tokens of a Responses request, and the local check that it fits the model's context window.
 
 `count_request_tokens` returns two numbers (`RequestTokens`):
 
@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cfai.tokens.harmony import HarmonyMessage, has_function_tools, to_harmony_messages
+from cfai.errors import ContextWindowExceededError
+from cfai.tokens.harmony import HarmonyMessage, content_texts, has_function_tools, to_harmony_messages
 from cfai.tokens.vocabulary import Tokenizer, default_tokenizer
 
 # Measured with openai-harmony 0.0.8 on the system message vLLM adds for gpt-oss (model identity, knowledge cutoff,
@@ -67,3 +68,62 @@ def count_request_tokens(body: Mapping[str, Any], *, tokenizer: Tokenizer | None
     if has_function_tools(body):
         server_added += TOOLS_CHANNEL_NOTE_TOKENS
     return RequestTokens(content=counted.content, estimated=counted.estimated + server_added)
+
+
+# UTF-8 spends at most four bytes on a character.
+_MAX_BYTES_PER_CHARACTER = 4
+
+
+def check_context_window(
+    body: Mapping[str, Any],
+    context_window: int,
+    *,
+    max_output_tokens: int | None = None,
+    body_size: int | None = None,
+    tokenizer: Tokenizer | None = None,
+) -> None:
+    """Raises `ContextWindowExceededError` when the request certainly does not fit, so that it is never sent.
+
+    It does not fit when its content tokens (a lower bound of the server's count) exceed `context_window` less the
+    output reserved by `max_output_tokens` (this argument, else the body's field, else nothing). As no token is
+    shorter than one byte, nothing is tokenized while the content's UTF-8 size is within that budget: first bounded
+    from its length in characters, then measured. A caller that has the serialized body at hand may pass its length
+    as `body_size` to skip even that. When the vocabulary cannot be loaded the check passes: the server still has
+    the last word.
+
+    The error is raised locally: `status_code` is 400 (what the server would answer), `code` and `request_id` are
+    None, and `body` holds the figures: `input_tokens_at_least`, `context_window`, `max_output_tokens`.
+    """
+    if max_output_tokens is None:
+        reserved = body.get("max_output_tokens")
+        max_output_tokens = reserved if isinstance(reserved, int) else 0
+    budget = context_window - max_output_tokens
+    if body_size is not None and body_size <= budget:
+        return
+    texts = content_texts(body)
+    if sum(map(len, texts)) * _MAX_BYTES_PER_CHARACTER <= budget:
+        return
+    if sum(len(text.encode("utf-8", "surrogatepass")) for text in texts) <= budget:
+        return
+    tokenizer = tokenizer or default_tokenizer()
+    if not tokenizer.available:
+        return
+    content = sum(tokenizer.count(text) for text in texts)
+    if content > budget:
+        raise _context_window_error(content, context_window, max_output_tokens)
+
+
+def _context_window_error(content: int, context_window: int, max_output_tokens: int) -> ContextWindowExceededError:
+    reserved = f" after the {max_output_tokens:,} reserved by max_output_tokens" if max_output_tokens else ""
+    message = (
+        f"The request has at least {content:,} input tokens (counted locally with gpt-oss's tokenizer), more than "
+        f"the {context_window - max_output_tokens:,} the model's {context_window:,}-token context window leaves"
+        f"{reserved}; it was not sent. Shorten the conversation or the retrieved context"
+        f"{', or lower max_tokens' if max_output_tokens else ''}."
+    )
+    figures = {
+        "input_tokens_at_least": content,
+        "context_window": context_window,
+        "max_output_tokens": max_output_tokens,
+    }
+    return ContextWindowExceededError(message, status_code=400, body=figures)

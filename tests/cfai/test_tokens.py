@@ -1,4 +1,4 @@
-"""gpt-oss token counts, offline: the vocabulary is the copy llama-index-core ships."""
+"""gpt-oss token counts and the context-window preflight, offline: the vocabulary is the copy llama-index-core ships."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from cfai import DEFAULT_MODEL
+from cfai import DEFAULT_MODEL, get_model_info
+from cfai.errors import BadRequestError, ContextWindowExceededError
 from cfai.tokens import (
     ENCODING_NAME,
     VOCABULARY_FILE,
     HarmonyMessage,
     Tokenizer,
     VocabularyNotFoundError,
+    check_context_window,
     count_request_tokens,
     count_tokens,
     encode,
@@ -38,6 +41,7 @@ from cfai.wire import (
     reasoning_item,
 )
 
+WINDOW = get_model_info(DEFAULT_MODEL).context_window
 # Ordinary English: about 4.4 characters a token.
 SENTENCE = "Workers AI runs gpt-oss on Cloudflare's network, close to the people who use it. "
 
@@ -56,9 +60,43 @@ def tokenizer() -> Tokenizer:
     return found
 
 
+class RecordingTokenizer(Tokenizer):
+    """Records every text it is asked to encode: the seam that shows when the preflight tokenizes."""
+
+    def __init__(self) -> None:
+        super().__init__(download=False)
+        self.texts: list[str] = []
+
+    def encode(self, text: str) -> list[int]:
+        self.texts.append(text)
+        return super().encode(text)
+
+
 def prompt_of(tokens: int) -> str:
     """A text of exactly `tokens` tokens: "hello" and then " hello" are one token each."""
     return "hello" + " hello" * (tokens - 1)
+
+
+def typical_request() -> dict[str, Any]:
+    """A request like most: instructions, a tool, a short exchange with a tool call (about 1.5 KB)."""
+    return build_request(
+        model=DEFAULT_MODEL,
+        instructions="You are a concise assistant. Answer in English.",
+        input=[
+            message_item("user", "What's the weather in Paris, and should I take an umbrella?"),
+            reasoning_item("The user wants the weather in Paris. Call get_weather."),
+            function_call_item("call_1", "get_weather", {"city": "Paris"}),
+            function_call_output_item("call_1", {"temperature": 14, "rain_probability": 0.7}),
+        ],
+        tools=[
+            function_tool(
+                "get_weather",
+                "Get the current weather for a city.",
+                {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            )
+        ],
+        max_output_tokens=2048,
+    )
 
 
 # The tokenizer itself.
@@ -106,7 +144,8 @@ def test_importing_loads_neither_tiktoken_nor_llama_index_and_a_named_directory_
         f"""
         import os, sys
         import cfai, cfai.tokens
-        from cfai.tokens import Tokenizer, count_tokens
+        from cfai.tokens import Tokenizer, check_context_window
+        check_context_window({{"model": "m", "input": "Hello"}}, 128_000)
         print(sorted(m for m in ("tiktoken", "llama_index") if m in sys.modules))
         tokenizer = Tokenizer([{str(named)!r}], download=False)
         print(tokenizer.count("hello world"), os.environ.get("TIKTOKEN_CACHE_DIR"))
@@ -157,6 +196,15 @@ def test_a_failed_load_is_remembered_until_a_new_tokenizer(tmp_path):
     # No search per request in a process where the vocabulary is missing.
     assert not tokenizer.available
     assert Tokenizer([tmp_path], download=False).count("hello world") == 2
+
+
+def test_without_a_vocabulary_the_preflight_lets_requests_through(call, script, fixtures, tmp_path):
+    empty = Tokenizer([tmp_path], download=False)
+    body = build_request(model=DEFAULT_MODEL, input=SENTENCE * 8_000)
+    check_context_window(body, WINDOW, tokenizer=empty)
+    server = script(httpx.Response(200, json=fixtures.json("responses-text.json")))
+    call(server).create(body)
+    assert len(server.requests) == 1
 
 
 # Counting a request.
@@ -283,3 +331,102 @@ def test_total_matches_harmony_rendering(tokenizer, body, rendered_by_harmony):
     # The reference figures: openai-harmony 0.0.8 rendering the same conversation for completion, with the system
     # message vLLM adds (medium effort, a current date).
     assert count_request_tokens(body, tokenizer=tokenizer).total == rendered_by_harmony
+
+
+# The preflight.
+
+
+def test_a_600k_character_prompt_raises_before_any_request(call, script, tokenizer):
+    prompt = (SENTENCE * 7_500)[:600_000]
+    body = build_request(model=DEFAULT_MODEL, input=prompt, max_output_tokens=1_000)
+    server = script()  # any request would fail the test
+    with pytest.raises(ContextWindowExceededError) as caught:
+        check_context_window(body, WINDOW, tokenizer=tokenizer)
+        call(server).create(body)
+    assert server.requests == []
+
+    error = caught.value
+    tokens = tokenizer.count(prompt)
+    assert tokens > WINDOW
+    assert isinstance(error, BadRequestError)
+    assert (error.status_code, error.code, error.request_id) == (400, None, None)
+    assert error.body == {"input_tokens_at_least": tokens, "context_window": WINDOW, "max_output_tokens": 1_000}
+    assert f"at least {tokens:,} input tokens" in error.message
+    assert "128,000-token context window" in error.message and "1,000 reserved by max_output_tokens" in error.message
+    assert "Shorten the conversation" in error.message
+
+
+def test_a_request_just_under_the_window_goes_through(call, script, fixtures, tokenizer):
+    budget = WINDOW - 1_000
+    fits = build_request(model=DEFAULT_MODEL, input=prompt_of(budget), max_output_tokens=1_000)
+    check_context_window(fits, WINDOW, tokenizer=tokenizer)
+    server = script(httpx.Response(200, json=fixtures.json("responses-text.json")))
+    call(server).create(fits)
+    assert len(server.requests) == 1
+
+    one_more = build_request(model=DEFAULT_MODEL, input=prompt_of(budget + 1), max_output_tokens=1_000)
+    with pytest.raises(ContextWindowExceededError):
+        check_context_window(one_more, WINDOW, tokenizer=tokenizer)
+
+
+def test_max_output_tokens_is_taken_from_the_body_or_the_argument(tokenizer):
+    body = build_request(model=DEFAULT_MODEL, input=prompt_of(2_000))
+    check_context_window(body, 2_500, tokenizer=tokenizer)
+    check_context_window({**body, "max_output_tokens": 500}, 2_500, tokenizer=tokenizer)
+    with pytest.raises(ContextWindowExceededError, match="501 reserved by max_output_tokens"):
+        check_context_window({**body, "max_output_tokens": 501}, 2_500, tokenizer=tokenizer)
+    with pytest.raises(ContextWindowExceededError):
+        check_context_window({**body, "max_output_tokens": 100}, 2_500, max_output_tokens=600, tokenizer=tokenizer)
+    check_context_window({**body, "max_output_tokens": 600}, 2_500, max_output_tokens=0, tokenizer=tokenizer)
+
+
+def test_ordinary_requests_are_never_tokenized():
+    recording = RecordingTokenizer()
+    body = typical_request()
+    check_context_window(body, WINDOW, tokenizer=recording)
+    assert recording.texts == []
+
+    # The content's UTF-8 size is the bound: at it exactly, nothing is tokenized; one byte more, the content is.
+    texts = [body["instructions"], body["input"][0]["content"], body["input"][2]["arguments"]]
+    texts.append(body["input"][3]["output"])
+    size = sum(len(text.encode()) for text in texts)
+    check_context_window(body, size + 2048, tokenizer=recording)
+    assert recording.texts == []
+    check_context_window(body, size + 2047, tokenizer=recording)
+    assert recording.texts == texts
+
+
+def test_the_size_bound_needs_no_tokenizer_for_long_ascii_within_budget():
+    recording = RecordingTokenizer()
+    body = build_request(model=DEFAULT_MODEL, input="a" * 1_000 + " b" * 500)
+    # 2,000 characters could be 8,000 bytes; measured, they are 2,000, within the budget.
+    check_context_window(body, 2_000, tokenizer=recording)
+    assert recording.texts == []
+
+
+def test_a_size_the_caller_already_knows_is_trusted():
+    recording = RecordingTokenizer()
+    body = build_request(model=DEFAULT_MODEL, input=SENTENCE * 2_000)
+    check_context_window(body, 10_000, body_size=1_000, tokenizer=recording)
+    assert recording.texts == []
+    with pytest.raises(ContextWindowExceededError):
+        check_context_window(body, 10_000, body_size=200_000, tokenizer=recording)
+
+
+def test_the_byte_bound_never_skips_a_request_that_overflows(tokenizer):
+    # Multi-byte text: fewer tokens than bytes, never more, so the bound holds for any script.
+    for text in ("日本語の文章です。" * 400, "🙂" * 3_000, "\x00\x01" * 2_000):
+        body = build_request(model=DEFAULT_MODEL, input=text)
+        tokens = tokenizer.count(text)
+        assert tokens <= len(text.encode())
+        with pytest.raises(ContextWindowExceededError):
+            check_context_window(body, tokens - 1, tokenizer=tokenizer)
+        check_context_window(body, tokens, tokenizer=tokenizer)
+
+
+def test_a_body_the_transport_would_refuse_does_not_fail_here(tokenizer):
+    check_context_window(
+        {"model": "m", "input": "lone \ud800 surrogate", "extra": object()}, WINDOW, tokenizer=tokenizer
+    )
+    with pytest.raises(ContextWindowExceededError):
+        check_context_window({"model": "m", "input": "lone \ud800 surrogate" * 100}, 50, tokenizer=tokenizer)
