@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cfai.wire.types import Usage
+if TYPE_CHECKING:
+    from cfai.wire.types import Usage
 
 DEFAULT_MODEL = "@cf/openai/gpt-oss-120b"
 
@@ -42,11 +43,11 @@ class ModelInfo:
         """USD for one reply's usage, or None when the price is unknown. Cached input is billed as input."""
         if usage is None or self.input_price_per_m is None or self.output_price_per_m is None:
             return None
-        if isinstance(usage, Usage):
-            input_tokens, output_tokens = usage.input_tokens, usage.output_tokens
-        else:
+        if isinstance(usage, Mapping):
             input_tokens = int(usage.get("input_tokens", usage.get("prompt_tokens", 0)) or 0)
             output_tokens = int(usage.get("output_tokens", usage.get("completion_tokens", 0)) or 0)
+        else:
+            input_tokens, output_tokens = usage.input_tokens, usage.output_tokens
         return (input_tokens * self.input_price_per_m + output_tokens * self.output_price_per_m) / 1_000_000
 
 

@@ -98,6 +98,15 @@ class ClientConfig:
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path}"
 
+    def run_url(self, model: str) -> str:
+        """Cloudflare's `/ai/run/{model}` route (the batch queue, native embeddings), beside the `/ai/v1` root."""
+        if not self.base_url.endswith("/v1"):
+            raise ConfigurationError(
+                "This call needs Workers AI's /ai/run route, found beside base_url's /v1 root; base_url "
+                f"{self.base_url!r} does not end in /v1."
+            )
+        return f"{self.base_url[: -len('/v1')]}/run/{quote(model.strip(), safe='/@')}"
+
 
 def _first_env(names: tuple[str, ...], env: Mapping[str, str]) -> str | None:
     return next((env[name] for name in names if env.get(name, "").strip()), None)
@@ -110,6 +119,19 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_header_value(setting: str, value: str) -> None:
+    """Refuses a value an HTTP header cannot carry (CR/LF would split the request; httpx encodes ASCII only).
+
+    The value itself never appears in the error: it may be the token.
+    """
+    if not value.isascii() or not value.isprintable():
+        position = next(index for index, char in enumerate(value) if not (char.isascii() and char.isprintable()))
+        raise ConfigurationError(
+            f"{setting} contains a character an HTTP header cannot carry (a control character, line break or "
+            f"non-ASCII character, at position {position}); check its value."
+        )
 
 
 def resolve_base_url(base_url: str | None, account_id: str | None, env: Mapping[str, str]) -> str:
@@ -127,10 +149,19 @@ def resolve_base_url(base_url: str | None, account_id: str | None, env: Mapping[
                 f"{len(account_id)} characters. Check CLOUDFLARE_ACCOUNT_ID or account_id=."
             )
         return DEFAULT_BASE_URL.format(account_id=quote(account_id.strip().lower(), safe=""))
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}.")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    try:
+        parts = urlsplit(base_url)
+        host = parts.hostname
+    except ValueError:
+        raise ConfigurationError("base_url is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigurationError("base_url must be an http(s) URL with a host, such as https://example.com/v1.")
+    if parts.username is not None or parts.password is not None:
+        # httpx would send these as Basic auth in place of the Bearer token; the URL is also printed in errors.
+        raise ConfigurationError("base_url must not contain a user name or password; pass api_token= instead.")
+    if parts.query or parts.fragment or base_url.rstrip("/").endswith(("?", "#")):
+        raise ConfigurationError("base_url must not contain a query or fragment: paths are appended to it.")
+    if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigurationError(
             "base_url uses plain http for a host that is not loopback; the API token would travel unencrypted. "
             "Use https, or http only with 127.0.0.1/localhost (the emulator)."
@@ -148,6 +179,7 @@ def resolve_token(api_token: str | SecretStr | None, env: Mapping[str, str]) -> 
             "No Cloudflare API token: pass api_token= or set CLOUDFLARE_API_TOKEN (or CLOUDFLARE_AUTH_TOKEN, "
             "CF_AI_API_TOKEN) to a token with the Workers AI Read permission."
         )
+    check_header_value("The API token (api_token= or CLOUDFLARE_API_TOKEN)", token)
     return SecretStr(token)
 
 
@@ -168,7 +200,10 @@ def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None
             text = json.dumps(value, separators=(",", ":"))
         else:
             text = str(value)
+        check_header_value(f"gateway_options[{name!r}]", text)
         headers["cf-aig-" + key.replace("_", "-")] = text
+    if gateway_id:
+        check_header_value("gateway_id", gateway_id)
     return headers
 
 
@@ -210,8 +245,12 @@ def resolve_config(
         **gateway_headers(gateway_id or env.get(GATEWAY_ENV), gateway_options),
     }
     if session_id:
+        check_header_value("session_id", session_id)
         headers["x-session-affinity"] = session_id
-    headers.update({key.lower(): value for key, value in (default_headers or {}).items()})
+    for key, value in (default_headers or {}).items():
+        check_header_value(f"default_headers[{key!r}]", str(value))
+        check_header_value("a default_headers name", str(key))
+        headers[key.lower()] = value
     return ClientConfig(
         base_url=url,
         headers=headers,
@@ -220,6 +259,26 @@ def resolve_config(
         stream_mode=stream_mode,
         token=token,
     )
+
+
+def check_connection_settings(settings: ClientSettings) -> None:
+    """What can be checked before any credential is looked up: the URL or account id when given, header values.
+
+    Model classes run it at construction; `resolve_config` runs the full checks at the first request.
+    """
+    base_url, account_id = settings.get("base_url"), settings.get("account_id")
+    if base_url or account_id:
+        resolve_base_url(base_url, account_id, env={})
+    token = settings.get("api_token")
+    if token is not None:
+        secret = token.get_secret_value() if isinstance(token, SecretStr) else token
+        if secret.strip():
+            check_header_value("The API token (api_token=)", secret.strip())
+    if settings.get("session_id"):
+        check_header_value("session_id", str(settings["session_id"]))
+    for key, value in (settings.get("default_headers") or {}).items():
+        check_header_value(f"default_headers[{key!r}]", str(value))
+    gateway_headers(settings.get("gateway_id"), settings.get("gateway_options"))
 
 
 def check_http_client(value: object, *, asynchronous: bool) -> object:

@@ -14,15 +14,24 @@
     ├── ResponseFailedError           a 200 reply whose status is "failed" or that carries an error object
     └── ResponseFormatError           a reply or stream that cannot be parsed
 
+    WorkersAIWarning (UserWarning)
+    ├── EmptyAnswerWarning            a finished reply with no answer (most often: reasoning spent the budget)
+    ├── InvalidToolArgumentsWarning   a tool call whose arguments are not a JSON object
+    └── DroppedInputWarning           input left out of a request because the server would refuse it
+
 Cloudflare answers with its v4 envelope (`{"success": false, "errors": [{"code", "message"}]}`); OpenAI-compatible
 servers answer `{"error": {...}}`; proxies answer HTML. All three become the same typed error here, and only here.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
-from collections.abc import Iterable, Mapping
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 __all__ = [
     "APIConnectionError",
@@ -31,14 +40,19 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ContextWindowExceededError",
+    "DroppedInputWarning",
+    "EmptyAnswerWarning",
     "InternalServerError",
+    "InvalidToolArgumentsWarning",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseFailedError",
     "ResponseFormatError",
     "WorkersAIError",
+    "WorkersAIWarning",
     "error_from_status",
+    "parse_retry_after",
     "redact",
 ]
 
@@ -47,6 +61,22 @@ DAILY_QUOTA_CODE = 3036
 
 class WorkersAIError(Exception):
     """Root of every error this package raises."""
+
+
+class WorkersAIWarning(UserWarning):
+    """Root of every warning this package issues."""
+
+
+class EmptyAnswerWarning(WorkersAIWarning):
+    """The model returned no answer: no text, refusal or tool call (most often its output budget went to reasoning)."""
+
+
+class InvalidToolArgumentsWarning(WorkersAIWarning):
+    """The model called a tool with arguments that are not a JSON object."""
+
+
+class DroppedInputWarning(WorkersAIWarning):
+    """Part of the conversation was left out of the request because the server would refuse the request with it."""
 
 
 class APIConnectionError(WorkersAIError):
@@ -82,7 +112,7 @@ class APIStatusError(WorkersAIError):
         code: int | None = None,
         request_id: str | None = None,
         body: Any = None,
-        retry_after: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -90,6 +120,7 @@ class APIStatusError(WorkersAIError):
         self.code = code
         self.request_id = request_id
         self.body = body
+        # Seconds the server asked to wait before trying again (its Retry-After header), if it said.
         self.retry_after = retry_after
 
 
@@ -179,12 +210,42 @@ def _readable_text(raw: bytes) -> str:
     return text[:300] or "the server sent an empty body"
 
 
+def _spellings(secret: str) -> set[str]:
+    """A secret as it may come back: as sent, escaped inside a JSON string, or percent-encoded."""
+    return {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe="")}
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Removes secrets from text meant for people (messages, reprs); servers sometimes echo headers back."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+            for spelling in _spellings(secret):
+                text = text.replace(spelling, "[redacted]")
     return text
+
+
+def _redacted_json(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted_json(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {redact(str(key), secrets): _redacted_json(item, secrets) for key, item in value.items()}
+    return value
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a `Retry-After` value (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        seconds = email.utils.mktime_tz(parsed) - now()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def error_from_status(
@@ -213,14 +274,12 @@ def error_from_status(
         parts.append(f" [cf-ray {request_id}]")
     secrets = tuple(secrets)
     raw_text = raw_body.decode("utf-8", errors="replace")
-    if body is not None and redact(raw_text, secrets) != raw_text:
-        # Some proxies echo the request's headers back; the parsed body must not carry the token either.
-        body = json.loads(redact(raw_text, secrets))
+    # Some proxies echo the request's headers back, raw or escaped; the parsed body must not carry the token either.
     return cls(
         redact("".join(parts), secrets),
         status_code=status_code,
         code=code,
         request_id=request_id,
-        body=body if body is not None else redact(raw_text, secrets),
-        retry_after=headers.get("retry-after"),
+        body=_redacted_json(body, secrets) if body is not None else redact(raw_text, secrets),
+        retry_after=parse_retry_after(headers.get("retry-after")),
     )

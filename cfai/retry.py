@@ -7,9 +7,7 @@ connection failures, honour `Retry-After` within a cap, otherwise exponential ba
 
 from __future__ import annotations
 
-import email.utils
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +16,10 @@ from cfai.errors import (
     APIConnectionError,
     APIStatusError,
     WorkersAIError,
+    parse_retry_after,
 )
+
+__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after", "retry_delay"]
 
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
@@ -42,37 +43,23 @@ def is_retryable(error: WorkersAIError) -> bool:
     return error.status_code in _RETRYABLE_STATUSES or error.status_code >= 500
 
 
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a `Retry-After` value (delta-seconds or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    parsed = email.utils.parsedate_tz(value)
-    if parsed is None:
-        return None
-    return max(0.0, email.utils.mktime_tz(parsed) - now())
-
-
 def retry_delay(
     policy: RetryPolicy,
     attempt: int,
     error: WorkersAIError,
     *,
     rand: Callable[[], float] = random.random,
-    now: Callable[[], float] = time.time,
 ) -> float | None:
     """Seconds to wait before retry number `attempt + 1`, or None when the error must be raised now.
 
-    `attempt` counts the retries already made (0 after the first failure).
+    `attempt` counts the retries already made (0 after the first failure). A server that asks for a longer wait
+    than `max_retry_after` is not retried sooner than it asked: the error is raised, carrying `retry_after`.
     """
     if attempt >= policy.max_retries or not is_retryable(error):
         return None
-    retry_after = parse_retry_after(error.retry_after, now) if isinstance(error, APIStatusError) else None
-    if retry_after is not None and retry_after <= policy.max_retry_after:
-        return retry_after
+    retry_after = error.retry_after if isinstance(error, APIStatusError) else None
+    if retry_after is not None:
+        return retry_after if retry_after <= policy.max_retry_after else None
     backoff = min(policy.initial_delay * 2**attempt, policy.max_delay)
     # Full jitter in the upper half: spreads a burst of clients without ever retrying at once.
     return float(backoff * (0.5 + 0.5 * rand()))

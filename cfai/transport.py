@@ -9,6 +9,7 @@ sleep and read. httpx exceptions and HTTP error statuses are translated into `cf
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -21,7 +22,14 @@ from typing_extensions import Unpack
 
 from cfai import pools
 from cfai.config import ClientSettings, StreamMode, resolve_config
-from cfai.errors import APIConnectionError, APITimeoutError, WorkersAIError, error_from_status, redact
+from cfai.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ResponseFormatError,
+    WorkersAIError,
+    error_from_status,
+    redact,
+)
 from cfai.pool_turns import PoolTurns
 from cfai.pools import POOL_LIMITS
 from cfai.retry import RetryPolicy, retry_delay
@@ -87,14 +95,20 @@ class BaseWorkersAIClient:
             return CHAT_COMPLETIONS_PATH, encode_body(chat_request_from(body)), ChatCompletionsStreamReader()
         return RESPONSES_PATH, encode_body({**body, "stream": True}), ResponsesStreamReader()
 
+    def url(self, path: str) -> httpx.URL:
+        """The URL of a route under base_url (`responses`, `embeddings`) or, given whole, of any other."""
+        url = self.urls.get(path)
+        if url is None:
+            url = self.urls[path] = httpx.URL(path if "://" in path else self.config.url(path))
+        return url
+
     def build(self, client: httpx.Client | httpx.AsyncClient, path: str, content: bytes) -> httpx.Request:
+        url = self.url(path)
         if client.cookies or client.params:
             # httpx's own merge covers what a caller's client adds beyond headers.
-            return client.build_request(
-                "POST", self.urls[path], content=content, headers=self.headers, timeout=self.config.timeout
-            )
+            return client.build_request("POST", url, content=content, headers=self.headers, timeout=self.config.timeout)
         return httpx.Request(
-            "POST", self.urls[path], content=content, headers=self._headers_for(client), extensions=self.extensions
+            "POST", url, content=content, headers=self._headers_for(client), extensions=self.extensions
         )
 
     def _headers_for(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Headers:
@@ -112,6 +126,13 @@ class BaseWorkersAIClient:
 
     def error_for(self, response: httpx.Response) -> WorkersAIError:
         return error_from_status(response.status_code, response.content, response.headers, secrets=self.secrets)
+
+
+def _decoded(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        raise ResponseFormatError(f"Workers AI sent a reply that is not JSON: {response.content[:120]!r}") from None
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -160,6 +181,11 @@ class WorkersAIClient(BaseWorkersAIClient):
         """Sends a Responses request and returns the whole reply."""
         response = self._send(RESPONSES_PATH, encode_body(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POSTs any JSON body (embeddings, the batch queue) with the same auth, retries and errors; returns the
+        decoded reply. `path` is a route under base_url, or a whole URL (`config.run_url(model)`)."""
+        return _decoded(self._send(path, encode_body(body)))
 
     def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
@@ -276,6 +302,9 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
         response = await self._send(RESPONSES_PATH, encode_body(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
+    async def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        return _decoded(await self._send(path, encode_body(body)))
+
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
@@ -347,6 +376,13 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
             await pools.release_async(pool)
         else:
             pools.forget_async(pool)  # its loop closes it when it shuts down (or already has)
+
+    def release(self) -> None:
+        """Lets go of the shared pool without waiting: its loop closes it when it shuts down, if no one else uses it."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pools.forget_async(pool)
 
     async def __aenter__(self) -> AsyncWorkersAIClient:
         return self

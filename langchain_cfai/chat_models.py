@@ -1,83 +1,44 @@
 """ChatWorkersAI: Cloudflare Workers AI's gpt-oss models as a LangChain chat model, over the Responses API.
 
 The class holds settings and the thin sync/async I/O shells around three shared, pure steps: the request
-(`langchain_cfai.request.prepare_call`), the wire work (`cfai`'s `WorkersAIClient` / `AsyncWorkersAIClient`: auth,
-retries, errors, stop sequences, stream modes), and the mapping back (`langchain_cfai.convert`). Each instance creates
-its own clients on first use, never at construction, and never shares them (not even with its copies).
+(`langchain_cfai.request.prepare_call`), the wire work (`cfai`'s clients: auth, retries, errors, stop sequences,
+stream modes), and the mapping back (`langchain_cfai.convert`). The connection settings, the clients behind them and
+`close`/`with` come from `cfai.model_fields.ConnectionFields`, shared with the LlamaIndex adapter.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
-from typing_extensions import Self
+from langchain_core.tools import BaseTool
+from pydantic import ConfigDict, Field, field_validator
 
+from cfai.call_options import check_extra_fields
 from cfai.catalog import DEFAULT_MODEL
-from cfai.config import (
-    ACCOUNT_ID_ENV,
-    API_TOKEN_ENV,
-    BASE_URL_ENV,
-    GATEWAY_ENV,
-    StreamMode,
-    check_http_client,
-    check_timeout,
-    client_settings_from,
-    resolve_base_url,
-)
+from cfai.config import API_TOKEN_ENV, StreamMode
+from cfai.errors import EmptyAnswerWarning
+from cfai.model_fields import ConnectionFields
 from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
-from langchain_cfai.request import PreparedCall, check_model_kwargs, prepare_call
+from langchain_cfai.request import PreparedCall, prepare_call
 from langchain_cfai.structured_output import structured_output
 from langchain_cfai.tools import ToolLike, to_responses_tools, to_tool_choice
 
-if TYPE_CHECKING:
-    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
-
 __all__ = ["ChatWorkersAI", "ReasoningBudgetWarning"]
 
-_CLIENT_LOCK = threading.Lock()
+# The name this package first gave the warning; the core's class is the one both adapters use now.
+ReasoningBudgetWarning = EmptyAnswerWarning
 
 
-class ReasoningBudgetWarning(UserWarning):
-    """The model returned no answer: most often its whole output budget went to reasoning."""
-
-
-class _Clients:
-    """A model's lazily created clients. A copy of the model starts with none and builds its own from its settings
-    (a copy may change `base_url` or the token; and httpx clients cannot be deep-copied)."""
-
-    __slots__ = ("async_", "sync")
-
-    def __init__(self) -> None:
-        self.sync: WorkersAIClient | None = None
-        self.async_: AsyncWorkersAIClient | None = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _Clients:
-        return _Clients()
-
-
-def _from_env(names: str | tuple[str, ...]) -> Callable[[], str | None]:
-    names = (names,) if isinstance(names, str) else names
-    return lambda: next((os.environ[name] for name in names if os.environ.get(name)), None)
-
-
-def _secret_from_env(names: tuple[str, ...]) -> Callable[[], SecretStr | None]:
-    read = _from_env(names)
-    return lambda: SecretStr(value) if (value := read()) else None
-
-
-class ChatWorkersAI(BaseChatModel):
+class ChatWorkersAI(ConnectionFields, BaseChatModel):
     """Cloudflare Workers AI gpt-oss chat model (Responses API), a drop-in for `ChatOpenAI`.
 
     ```python
@@ -91,82 +52,43 @@ class ChatWorkersAI(BaseChatModel):
 
     Credentials come from `api_token=`/`api_key=` and `account_id=`, else `CLOUDFLARE_API_TOKEN` and
     `CLOUDFLARE_ACCOUNT_ID`. `base_url=` points it at any Responses-compatible server (the `cfai` emulator, vLLM).
+    Use it from many threads, event loops and processes alike; `with ChatWorkersAI(...) as llm:` lets go of its
+    connections at the end.
     """
 
     model: str = Field(default=DEFAULT_MODEL, alias="model_name")
     """Workers AI model name, e.g. `@cf/openai/gpt-oss-120b` or `@cf/openai/gpt-oss-20b`."""
-    api_token: SecretStr | None = Field(default_factory=_secret_from_env(API_TOKEN_ENV), alias="api_key")
-    """Cloudflare API token with Workers AI Read; defaults to `CLOUDFLARE_API_TOKEN`."""
-    account_id: str | None = Field(default_factory=_from_env(ACCOUNT_ID_ENV))
-    """32-character Cloudflare account id; defaults to `CLOUDFLARE_ACCOUNT_ID` (or `CF_ACCOUNT_ID`)."""
-    base_url: str | None = Field(default_factory=_from_env(BASE_URL_ENV))
-    """Responses API root (ending in `/v1`); defaults to Cloudflare's URL for `account_id`."""
-    gateway_id: str | None = Field(default_factory=_from_env(GATEWAY_ENV))
-    """AI Gateway to route through (`cf-aig-gateway-id`); defaults to `CLOUDFLARE_AI_GATEWAY`."""
-    gateway_options: dict[str, Any] | None = None
-    """AI Gateway options sent as `cf-aig-*` headers, e.g. `{"cache_ttl": 3600, "skip_cache": True}`."""
     reasoning_effort: Literal["low", "medium", "high"] | None = None
     """How long gpt-oss thinks; the server default is medium. Reasoning cannot be turned off."""
-    max_tokens: int | None = Field(default=None, alias="max_output_tokens", gt=0)
+    max_tokens: int | None = Field(default=None, alias="max_output_tokens", gt=0, strict=True)
     """Output budget, reasoning included; sent as `max_output_tokens`."""
-    temperature: float | None = None
-    top_p: float | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2, allow_inf_nan=False)
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     stop: list[str] | None = None
     """Stop strings, applied client-side (the Responses API has none)."""
-    timeout: Any = None
-    """Seconds per attempt (default 60 s read, 5 s connect)."""
-    max_retries: int = Field(default=2, ge=0)
     stream_mode: StreamMode = "auto"
     """How `stream()` is served: `buffered`, `responses`, `chat_completions` (token streaming on Cloudflare), or
     `auto` (buffered on Cloudflare, else responses)."""
     streaming: bool = False
     """Serve `invoke()` by streaming, so callbacks see each token."""
-    session_id: str | None = None
-    """Sent as `x-session-affinity`, which enables Cloudflare's prompt-prefix caching."""
-    default_headers: dict[str, str] | None = Field(default=None, repr=False)
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra Responses request fields with no parameter of their own."""
-    http_client: Any = Field(default=None, exclude=True)
-    """Your own `httpx.Client`; used as is and never closed by us."""
-    http_async_client: Any = Field(default=None, exclude=True)
-    """Your own `httpx.AsyncClient`; used as is and never closed by us."""
 
     # Unknown arguments are refused (never sent); their values are kept out of the error, where a token could be.
     model_config = ConfigDict(
         populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
     )
 
-    _clients: _Clients = PrivateAttr(default_factory=_Clients)
-
     @field_validator("reasoning_effort", mode="before")
     @classmethod
     def _check_reasoning_effort(cls, value: Any) -> Any:
         return validate_reasoning_effort(value)
 
-    # The three fields below are typed `Any` so that importing this module does not load httpx; they are checked
-    # here instead, importing httpx only when a value is given.
-    @field_validator("timeout")
-    @classmethod
-    def _check_timeout(cls, value: Any) -> Any:
-        return check_timeout(value)
-
-    @field_validator("http_client", "http_async_client")
-    @classmethod
-    def _check_http_client(cls, value: Any, info: ValidationInfo) -> Any:
-        return check_http_client(value, asynchronous=info.field_name == "http_async_client")
-
     @field_validator("model_kwargs")
     @classmethod
     def _check_model_kwargs(cls, value: dict[str, Any]) -> dict[str, Any]:
-        check_model_kwargs(value)
+        check_extra_fields(value, setting="model_kwargs")
         return value
-
-    @model_validator(mode="after")
-    def _check_endpoint(self) -> Self:
-        # Cheap and offline: a malformed account id or an http URL to a remote host fails here, not on first call.
-        if self.base_url or self.account_id:
-            resolve_base_url(self.base_url, self.account_id, env={})
-        return self
 
     # LangChain metadata.
 
@@ -214,49 +136,25 @@ class ChatWorkersAI(BaseChatModel):
             params["ls_stop"] = list(self.stop)
         return params
 
-    # Clients: one of each kind per instance, created on first use.
-
-    @property
-    def client(self) -> WorkersAIClient:
-        """The synchronous `cfai` client this model sends requests with."""
-        clients = self._clients
-        if clients.sync is None:
-            with _CLIENT_LOCK:
-                if clients.sync is None:
-                    from cfai.transport import WorkersAIClient  # httpx loads with the first client
-
-                    clients.sync = WorkersAIClient(http_client=self.http_client, **client_settings_from(self))
-        return clients.sync
-
-    @property
-    def async_client(self) -> AsyncWorkersAIClient:
-        """The asynchronous `cfai` client this model sends requests with."""
-        clients = self._clients
-        if clients.async_ is None:
-            with _CLIENT_LOCK:
-                if clients.async_ is None:
-                    from cfai.transport import AsyncWorkersAIClient  # httpx loads with the first client
-
-                    clients.async_ = AsyncWorkersAIClient(
-                        http_client=self.http_async_client, **client_settings_from(self)
-                    )
-        return clients.async_
-
-    def close(self) -> None:
-        """Closes the HTTP connections this model opened (never a client you passed in)."""
-        if self._clients.sync is not None:
-            self._clients.sync.close()
-
-    async def aclose(self) -> None:
-        if self._clients.async_ is not None:
-            await self._clients.async_.aclose()
-
-    def __copy__(self) -> Self:
-        copied = super().__copy__()
-        copied._clients = _Clients()
-        return copied
-
     # The request, shared by every path.
+
+    # Token counts, with gpt-oss's own tokenizer (o200k through tiktoken).
+
+    def get_num_tokens(self, text: str) -> int:
+        """The tokens of `text` exactly as gpt-oss reads it."""
+        from cfai.tokens import count_tokens  # tiktoken loads with the first count
+
+        return count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[dict[str, Any] | type | BaseTool] | None = None
+    ) -> int:
+        """The input tokens these messages (and tools) make as one request: the content exactly, the fixed
+        formatting a gpt-oss server adds estimated (`cfai.tokens.count_request_tokens`)."""
+        from cfai.tokens import count_request_tokens
+
+        options = {"tools": to_responses_tools(tools)} if tools else {}
+        return count_request_tokens(self._prepare(messages, None, options).body).total
 
     def _prepare(
         self, messages: Sequence[BaseMessage], stop: Sequence[str] | None, options: Mapping[str, Any]
@@ -372,7 +270,8 @@ class ChatWorkersAI(BaseChatModel):
 
 
 def _warn_if_no_answer(reply: Reply, call: PreparedCall) -> None:
-    # An empty answer must not pass for a real one; a small budget can go entirely to reasoning (WIRE.md quirk 3).
+    # An empty answer must not pass for a real one; a small budget can go entirely to reasoning (docs/wire.md,
+    # quirk 3).
     problem = missing_answer(reply, call.body.get("max_output_tokens"))
     if problem:
-        warnings.warn(problem, ReasoningBudgetWarning, stacklevel=4)
+        warnings.warn(problem, EmptyAnswerWarning, stacklevel=4)

@@ -28,7 +28,6 @@ from langchain_core.messages import ToolCall as LangChainToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call
 
-from cfai.catalog import get_model_info
 from cfai.wire import (
     ReasoningDelta,
     RefusalDelta,
@@ -40,14 +39,13 @@ from cfai.wire import (
     ToolCallArgumentsDelta,
     ToolCallStarted,
     Usage,
-    assistant_item,
+    assistant_turn,
     function_call_item,
     function_call_output_item,
     input_image,
     input_text,
     message_item,
     prune_reasoning,
-    reasoning_item,
 )
 
 MODEL_PROVIDER = "cloudflare"
@@ -151,11 +149,7 @@ def _assistant_items(message: BaseMessage, position: int) -> list[dict[str, Any]
     reasoning = "\n\n".join(
         str(block.get("reasoning")) for block in blocks if block["type"] == "reasoning" and block.get("reasoning")
     )
-    calls = _function_calls(message, position)
-    items = [reasoning_item(reasoning)] if reasoning else []
-    if text:
-        items.append(assistant_item(text))
-    return items + calls
+    return assistant_turn(text, reasoning, _function_calls(message, position))
 
 
 def _function_calls(message: BaseMessage, position: int) -> list[dict[str, Any]]:
@@ -205,7 +199,7 @@ def response_metadata_from(reply: Reply, *, model: str) -> dict[str, Any]:
         "incomplete_reason": reply.incomplete_reason,
         "reasoning_kind": reply.reasoning_kind,
         "created_at": reply.created_at,
-        "cost_usd": get_model_info(model_name).cost(reply.usage),
+        "cost_usd": reply.cost_usd,
     }
     return {key: value for key, value in metadata.items() if value is not None}
 

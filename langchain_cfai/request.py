@@ -1,7 +1,7 @@
 """One call's Responses request: the model's settings, overridden by the call's options, plus the messages.
 
 Pure: `prepare_call` returns the JSON body and the client-side stop strings; ChatWorkersAI's sync and async paths
-both start here. The option names a call may carry are listed once, in `CALL_OPTIONS`.
+both start here. What a call may carry is the core's one policy (`cfai.call_options`), shared with LlamaIndex.
 """
 
 from __future__ import annotations
@@ -12,35 +12,14 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from cfai.call_options import check_call_options, merge_call_options
 from cfai.wire import build_request
 from langchain_cfai.convert import to_responses_input
 from langchain_cfai.tools import is_responses_tool, text_format_from_response_format, to_responses_tool, to_tool_choice
 
-# What `invoke(..., **options)` and `bind(...)` accept; anything else is a mistake worth an error. `stream` is
-# LangChain's own switch, handled before we are called; `response_format` is what `create_agent` binds.
-CALL_OPTIONS = frozenset(
-    {
-        *("model", "reasoning_effort", "max_tokens", "max_output_tokens", "temperature", "top_p"),
-        *("tools", "tool_choice", "parallel_tool_calls", "text_format", "response_format", "stream"),
-    }
-)
-# Request fields that have a parameter of their own, and that parameter: `model_kwargs` may not set them.
-OWNED_FIELDS = {
-    "model": "model",
-    "input": "the messages",
-    "instructions": "a system message",
-    "tools": "bind_tools",
-    "tool_choice": "bind_tools(tool_choice=)",
-    "parallel_tool_calls": "bind_tools(parallel_tool_calls=)",
-    "reasoning": "reasoning_effort",
-    "max_output_tokens": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "text": "with_structured_output",
-    "stream": "stream() and stream_mode",
-    "store": "nothing: Workers AI keeps no conversation state",
-    "previous_response_id": "nothing: Workers AI keeps no conversation state",
-}
+# LangChain's own call options besides the shared ones (cfai.call_options): `stream` is LangChain's switch, handled
+# before we are called; `response_format` is what `create_agent` binds.
+LANGCHAIN_OPTIONS = frozenset({"response_format", "stream"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +29,6 @@ class PreparedCall:
     body: dict[str, Any]
     stop: list[str] | None
     model: str
-
-
-def check_model_kwargs(model_kwargs: Mapping[str, Any]) -> None:
-    for key in model_kwargs:
-        if key in OWNED_FIELDS:
-            raise ValueError(f"model_kwargs may not set {key!r}; use {OWNED_FIELDS[key]} instead.")
 
 
 def prepare_call(
@@ -68,16 +41,8 @@ def prepare_call(
 ) -> PreparedCall:
     """`defaults` holds the model's settings (`model`, `reasoning_effort`, `max_tokens`, `temperature`, `top_p`,
     `stop`); `options` the call's, which win when given; `extra` the `model_kwargs` fields."""
-    unknown = sorted(set(options) - CALL_OPTIONS)
-    if unknown:
-        raise TypeError(
-            f"ChatWorkersAI got unexpected call options {unknown}; accepted: {', '.join(sorted(CALL_OPTIONS))}. "
-            "Put extra Responses fields in model_kwargs."
-        )
-    given = {key: value for key, value in options.items() if value is not None}
-    if "max_output_tokens" in given:
-        given.setdefault("max_tokens", given["max_output_tokens"])
-    settings = {**defaults, **given}
+    check_call_options(options, model_class="ChatWorkersAI", extra_setting="model_kwargs", also=LANGCHAIN_OPTIONS)
+    settings = merge_call_options(defaults, options)
     tools = [tool if is_responses_tool(tool) else to_responses_tool(tool) for tool in settings.get("tools") or ()]
     choice = settings.get("tool_choice")
     instructions, items = to_responses_input(messages)

@@ -27,10 +27,10 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from llama_index.core.tools.types import BaseTool
 
-from cfai.catalog import get_model_info
+from cfai.errors import EmptyAnswerWarning, InvalidToolArgumentsWarning
 from cfai.wire import (
     Reply,
-    assistant_item,
+    assistant_turn,
     function_call_item,
     function_call_output_item,
     function_tool,
@@ -39,7 +39,6 @@ from cfai.wire import (
     message_item,
     missing_answer,
     prune_reasoning,
-    reasoning_item,
 )
 
 __all__ = [
@@ -130,19 +129,9 @@ def _input_part(block: Any) -> Item:
 
 
 def _assistant_items(message: ChatMessage) -> list[Item]:
-    items: list[Item] = []
-    text = _text_of(message)
-    if text:
-        items.append(assistant_item(text))
-    calls = _tool_calls_of(message)
-    if calls:
-        # The chain of thought that led to these calls goes right before them; prune_reasoning drops it once the
-        # turn is complete.
-        reasoning = thinking_of(message)
-        if reasoning:
-            items.append(reasoning_item(reasoning))
-        items.extend(calls)
-    return items
+    # The core's one order for a turn: reasoning, text, calls. prune_reasoning then keeps only the reasoning of the
+    # turn whose calls still await their results.
+    return assistant_turn(_text_of(message), thinking_of(message), _tool_calls_of(message))
 
 
 def _tool_calls_of(message: ChatMessage) -> list[Item]:
@@ -261,9 +250,8 @@ def reply_kwargs(reply: Reply) -> dict[str, Any]:
             reasoning_tokens=usage.reasoning_tokens,
             cached_tokens=usage.cached_tokens,
         )
-        cost = get_model_info(reply.model).cost(usage)
-        if cost is not None:
-            kwargs["cost_usd"] = cost
+    if reply.cost_usd is not None:
+        kwargs["cost_usd"] = reply.cost_usd
     return kwargs
 
 
@@ -274,13 +262,16 @@ def response_from_reply(reply: Reply, *, delta: str | None = None) -> ChatRespon
     )
 
 
-def reply_problems(reply: Reply) -> list[str]:
-    """What a caller should be warned about in a finished reply (it is still returned as is)."""
+def reply_problems(reply: Reply) -> list[tuple[str, type[Warning]]]:
+    """What a caller should be warned about in a finished reply (still returned as is), and each warning's class."""
     problem = missing_answer(reply)
-    problems = [problem] if problem else []
+    problems: list[tuple[str, type[Warning]]] = [(problem, EmptyAnswerWarning)] if problem else []
     problems.extend(
-        f"The model called {call.name!r} (call_id {call.call_id}) with arguments that are not a JSON object; "
-        f"get_tool_calls_from_response passes {{}} for them. Arguments: {call.arguments[:200]!r}"
+        (
+            f"The model called {call.name!r} (call_id {call.call_id}) with arguments that are not a JSON object; "
+            f"get_tool_calls_from_response passes {{}} for them. Arguments: {call.arguments[:200]!r}",
+            InvalidToolArgumentsWarning,
+        )
         for call in reply.tool_calls
         if isinstance(tool_kwargs_from_arguments(call.arguments), str)
     )

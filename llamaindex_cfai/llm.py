@@ -9,7 +9,7 @@ functions; the sync and async bodies differ only in how they wait for I/O.
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +24,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import (
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SecretStr,
-    ValidationInfo,
-    field_serializer,
-    field_validator,
-)
+from llama_index.core.bridge.pydantic import ConfigDict, Field, field_validator
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
 from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -42,8 +34,10 @@ from llama_index.core.program.utils import get_program_for_llm
 from llama_index.core.tools.types import BaseTool
 from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
 
+from cfai.call_options import check_call_options, check_extra_fields, merge_call_options
 from cfai.catalog import DEFAULT_MODEL, get_model_info
-from cfai.config import StreamMode, check_http_client, check_timeout, client_settings_from, resolve_config
+from cfai.config import StreamMode, resolve_config
+from cfai.model_fields import ConnectionFields
 from cfai.wire import (
     ReasoningEffort,
     Reply,
@@ -53,7 +47,6 @@ from cfai.wire import (
     tool_choice_value,
     validate_reasoning_effort,
 )
-from llamaindex_cfai.clients import InstanceClients
 from llamaindex_cfai.convert import (
     completion_from_chat,
     reply_problems,
@@ -69,8 +62,6 @@ from llamaindex_cfai.structured import JSONSchemaProgram
 
 if TYPE_CHECKING:
     from llama_index.core.prompts.base import BasePromptTemplate
-
-    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = ["DEFAULT_NUM_OUTPUT", "WorkersAI"]
 
@@ -89,80 +80,56 @@ class _Request:
 
 
 def _warn_about(reply: Reply) -> None:
-    for problem in reply_problems(reply):
-        warnings.warn(problem, RuntimeWarning, stacklevel=2)
+    for problem, category in reply_problems(reply):
+        warnings.warn(problem, category, stacklevel=2)
 
 
-class WorkersAI(FunctionCallingLLM):
+class WorkersAI(ConnectionFields, FunctionCallingLLM):
     """Cloudflare Workers AI gpt-oss over the Responses API.
 
         from llamaindex_cfai import WorkersAI
         llm = WorkersAI(model="@cf/openai/gpt-oss-120b", reasoning_effort="low")
 
     The account id and token come from the arguments or `CLOUDFLARE_ACCOUNT_ID` / `CLOUDFLARE_API_TOKEN`; they are
-    checked at construction, which sends nothing and builds no HTTP client: each instance creates its own on first
-    use. Per-request settings (model, reasoning_effort, max_tokens, temperature, top_p, stop, tools, tool_choice) can
-    also be passed to each call; other call keywords are sent as Responses request fields, like `additional_kwargs`.
+    checked at construction, which sends nothing and builds no HTTP client. The connection settings, the clients
+    behind them and `close`/`with` come from `cfai.model_fields.ConnectionFields`, shared with the LangChain adapter.
+    Per-request settings (model, reasoning_effort, max_tokens, temperature, top_p, stop, tools, tool_choice,
+    parallel_tool_calls) can be passed to each call; extra Responses fields go in `additional_kwargs`.
     """
 
     # Unknown arguments are refused rather than dropped; their values stay out of the error (a token could be one).
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     model: str = Field(default=DEFAULT_MODEL, description="Workers AI model name, e.g. @cf/openai/gpt-oss-20b.")
-    account_id: str | None = Field(default=None, description="Cloudflare account id (env CLOUDFLARE_ACCOUNT_ID).")
-    api_token: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="Cloudflare API token (env CLOUDFLARE_API_TOKEN)."
-    )
-    base_url: str | None = Field(default=None, description="Any Responses server (env CLOUDFLARE_AI_BASE_URL).")
-    gateway_id: str | None = Field(default=None, description="AI Gateway id (env CLOUDFLARE_AI_GATEWAY).")
-    gateway_options: dict[str, Any] | None = Field(default=None, description="AI Gateway options (cf-aig-* headers).")
     reasoning_effort: ReasoningEffort | None = Field(default=None, description="low, medium or high (server: medium).")
-    max_tokens: int | None = Field(default=None, gt=0, description="Sent as max_output_tokens (reasoning included).")
-    temperature: float | None = Field(default=None, description="Sampling temperature; sent only when set.")
-    top_p: float | None = Field(default=None, description="Nucleus sampling; sent only when set.")
-    stop: list[str] | None = Field(default=None, description="Stop strings, applied client-side.")
-    # `Any`, not httpx types, so importing this module does not load httpx; the validators below check the values.
-    timeout: Any = Field(default=None, description="Seconds, or an httpx.Timeout, per attempt (default 60 s read).")
-    max_retries: int = Field(default=2, ge=0, description="Retries of failed requests, before any streamed byte.")
-    stream_mode: StreamMode = Field(default="auto", description="auto, buffered, responses, chat_completions.")
-    session_id: str | None = Field(default=None, description="x-session-affinity header for prompt caching.")
-    default_headers: dict[str, str] | None = Field(
-        default=None, exclude=True, repr=False, description="Extra request headers (not serialized: may be secret)."
+    max_tokens: int | None = Field(
+        default=None, gt=0, strict=True, description="Sent as max_output_tokens (reasoning included)."
     )
-    http_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.Client, never closed.")
-    http_async_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.AsyncClient.")
+    temperature: float | None = Field(default=None, ge=0, le=2, allow_inf_nan=False, description="Sent when set.")
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, description="Sent only when set.")
+    stop: list[str] | None = Field(default=None, description="Stop strings, applied client-side.")
+    stream_mode: StreamMode = Field(default="auto", description="auto, buffered, responses, chat_completions.")
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog's context window.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra Responses request fields, merged into every request."
     )
 
-    _clients: InstanceClients = PrivateAttr(default_factory=InstanceClients)
-
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
         # Fail at construction, not at the first request, when the token or account id is missing or invalid; here
         # rather than in a validator so the error stays a ConfigurationError instead of a pydantic ValidationError.
-        resolve_config(**client_settings_from(self))
+        resolve_config(**self.client_settings())
 
     @field_validator("reasoning_effort", mode="before")
     @classmethod
     def _check_reasoning_effort(cls, value: str | None) -> str | None:
         return validate_reasoning_effort(value)  # the core's message names the accepted values
 
-    @field_validator("timeout", mode="before")
+    @field_validator("additional_kwargs")
     @classmethod
-    def _check_timeout(cls, value: Any) -> Any:
-        return check_timeout(value)  # also takes the dict that the serializer below writes
-
-    @field_serializer("timeout")
-    def _timeout_to_json(self, value: Any) -> float | dict[str, float | None] | None:
-        as_dict = getattr(value, "as_dict", None)
-        return as_dict() if as_dict is not None else value  # type: ignore[no-any-return]
-
-    @field_validator("http_client", "http_async_client")
-    @classmethod
-    def _check_http_client(cls, value: Any, info: ValidationInfo) -> Any:
-        return check_http_client(value, asynchronous=info.field_name == "http_async_client")
+    def _check_additional_kwargs(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_extra_fields(value, setting="additional_kwargs")
+        return value
 
     @classmethod
     def class_name(cls) -> str:
@@ -180,55 +147,66 @@ class WorkersAI(FunctionCallingLLM):
             system_role=MessageRole.SYSTEM,
         )
 
-    # Clients: one of each per instance, created on first use (see clients.py).
+    # Token counts, with gpt-oss's own tokenizer (o200k through tiktoken).
 
-    def _sync_client(self) -> WorkersAIClient:
-        return self._clients.sync(client_settings_from(self), self.http_client)
+    @property
+    def tokenizer(self) -> Callable[[str], list[int]]:
+        """gpt-oss's tokenizer as LlamaIndex takes one (`Settings.tokenizer = llm.tokenizer`): text to token ids."""
+        from cfai.tokens import encode  # tiktoken loads with the first count
 
-    def _async_client(self) -> AsyncWorkersAIClient:
-        return self._clients.async_(client_settings_from(self), self.http_async_client)
+        return encode
 
-    def close(self) -> None:
-        """Closes the HTTP client this instance created (never one passed as http_client)."""
-        self._clients.close()
+    def count_tokens(self, messages: Sequence[ChatMessage], **kwargs: Any) -> int:
+        """The input tokens `chat(messages, **kwargs)` would send: the content exactly, the fixed formatting a
+        gpt-oss server adds estimated (`cfai.tokens.count_request_tokens`)."""
+        from cfai.tokens import count_request_tokens
 
-    async def aclose(self) -> None:
-        await self._clients.aclose()
+        return count_request_tokens(self._request(messages, kwargs).body).total
 
     # The one request builder.
 
     def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Request:
-        """The Responses body for `messages`; call options override the instance's, unknown ones are sent as is."""
-        options = dict(kwargs)
+        """The Responses body for `messages`; call options override the instance's settings (`cfai.call_options`:
+        the same policy as LangChain's, unknown options are a TypeError)."""
+        check_call_options(kwargs, model_class="WorkersAI", extra_setting="additional_kwargs")
+        defaults = {
+            "model": self.model,
+            "reasoning_effort": self.reasoning_effort,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "stop": self.stop,
+        }
+        settings = merge_call_options(defaults, kwargs)
         instructions, items = to_input_items(messages)
-        tools = [tool_spec(tool) if isinstance(tool, BaseTool) else tool for tool in options.pop("tools", None) or ()]
-        choice = options.pop("tool_choice", None)
-        stop = options.pop("stop", self.stop)
+        tools = [tool_spec(tool) if isinstance(tool, BaseTool) else tool for tool in settings.get("tools") or ()]
+        choice = settings.get("tool_choice")
         body = build_request(
-            model=options.pop("model", self.model),
+            model=settings["model"],
             input=items,
             instructions=instructions,
             tools=tools,
             tool_choice=tool_choice_value(choice, [tool["name"] for tool in tools]) if tools else None,
-            parallel_tool_calls=options.pop("parallel_tool_calls", None),
-            reasoning_effort=options.pop("reasoning_effort", self.reasoning_effort),
-            max_output_tokens=options.pop("max_tokens", self.max_tokens),
-            temperature=options.pop("temperature", self.temperature),
-            top_p=options.pop("top_p", self.top_p),
-            text_format=options.pop("text_format", None),
-            extra={**self.additional_kwargs, **options},
+            parallel_tool_calls=settings.get("parallel_tool_calls"),
+            reasoning_effort=settings.get("reasoning_effort"),
+            max_output_tokens=settings.get("max_tokens"),
+            temperature=settings.get("temperature"),
+            top_p=settings.get("top_p"),
+            text_format=settings.get("text_format"),
+            extra=self.additional_kwargs,
         )
+        stop = settings.get("stop")
         return _Request(body, list(stop) if stop else None)
 
     # Shared bodies; the public entry points below only add LlamaIndex's callbacks.
 
     def _chat(self, request: _Request) -> ChatResponse:
-        reply = self._sync_client().create(request.body, stop=request.stop)
+        reply = self.client.create(request.body, stop=request.stop)
         _warn_about(reply)
         return response_from_reply(reply)
 
     async def _achat(self, request: _Request) -> ChatResponse:
-        reply = await self._async_client().create(request.body, stop=request.stop)
+        reply = await self.async_client.create(request.body, stop=request.stop)
         _warn_about(reply)
         return response_from_reply(reply)
 
@@ -240,12 +218,12 @@ class WorkersAI(FunctionCallingLLM):
 
     def _stream(self, request: _Request) -> Iterator[ChatResponse]:
         chat_stream = ChatStream(model=request.body["model"])
-        for event in self._sync_client().stream(request.body, stop=request.stop):
+        for event in self.client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)
 
     async def _astream(self, request: _Request) -> AsyncIterator[ChatResponse]:
         chat_stream = ChatStream(model=request.body["model"])
-        async for event in self._async_client().stream(request.body, stop=request.stop):
+        async for event in self.async_client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)
 
     @staticmethod

@@ -524,14 +524,15 @@ def test_never_sends_store_previous_response_id_nulls_or_empty_tools(
     """Pitfall: "`store`, `previous_response_id`, null fields or an empty `tools: []` rejected by compatible
     servers"."""
     stateful = {"store": True, "previous_response_id": "resp_1"}
+    extra = "model_kwargs" if adapter == "langchain" else "additional_kwargs"
+    with pytest.raises(ValueError, match="store"):
+        make(adapter, workers_ai_emulator, **{extra: stateful})
     if adapter == "langchain":
-        with pytest.raises(ValueError, match="store"):
-            make(adapter, workers_ai_emulator, model_kwargs=stateful)
-        llm = make(adapter, workers_ai_emulator, temperature=None, max_tokens=None)
+        llm = make(adapter, workers_ai_emulator, temperature=None, max_tokens=None, model_kwargs={"user": None})
         llm.bind_tools([]).invoke("Hi")
         list(llm.bind_tools([]).stream("Hi"))
     else:
-        llm = make(adapter, workers_ai_emulator, additional_kwargs={**stateful, "user": None})
+        llm = make(adapter, workers_ai_emulator, additional_kwargs={"user": None})
         llm.chat(user("Hi"), tools=[])
         list(llm.stream_chat(user("Hi"), tools=[], temperature=None))
 

@@ -7,7 +7,11 @@ from cfai.wire.request import (
     REASONING_EFFORTS,
     ReasoningEffort,
     assistant_item,
+    assistant_turn,
     build_request,
+    check_max_tokens,
+    check_tool,
+    encode_body,
     function_call_item,
     function_call_output_item,
     function_tool,
@@ -20,6 +24,7 @@ from cfai.wire.request import (
     reasoning_item,
     tool_choice_value,
     validate_reasoning_effort,
+    without_orphan_outputs,
 )
 from cfai.wire.status import FinishReason, Status
 from cfai.wire.stop import StopFilter, stop_reply, truncate_at_stop
@@ -57,7 +62,11 @@ __all__ = [
     "ToolCallStarted",
     "Usage",
     "assistant_item",
+    "assistant_turn",
     "build_request",
+    "check_max_tokens",
+    "check_tool",
+    "encode_body",
     "finish_reply",
     "forced_tool_names",
     "function_call_item",
@@ -80,4 +89,5 @@ __all__ = [
     "truncate_at_stop",
     "usage_from_json",
     "validate_reasoning_effort",
+    "without_orphan_outputs",
 ]

@@ -1,11 +1,12 @@
 """The one exit for replies: every Reply leaving the core, whole or as the last stream event, passes through here.
 
-Two things change a reply on its way out, in this order, the same for every stream mode:
+Three things change a reply on its way out, in this order, the same for every stream mode:
 
 1. A forced tool call that the server wrote as answer text is recovered as a call (docs/wire.md, quirk 2). In a
    stream, text that could still be such a call (it starts with `{` while a tool is forced and no call has come)
    is held back until the stream ends, so the caller never sees JSON that turns out to be a call.
 2. Stop strings cut the answer (the Responses API has none: `cfai.wire.stop`).
+3. The cost is computed from the catalog's prices, for the model that answered (else the one asked for).
 
 `missing_answer` words the warning for a finished reply that carries no answer at all.
 """
@@ -17,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cfai.catalog import get_model_info
 from cfai.wire.stop import StopFilter, stop_reply
 from cfai.wire.types import (
     Reply,
@@ -75,6 +77,7 @@ class ReplyFinisher:
     """The exit of one request: `finish` for a whole reply, `feed` for each stream event (forward what it returns)."""
 
     def __init__(self, body: Mapping[str, Any], stop: Sequence[str] | None = None) -> None:
+        self._model = str(body.get("model") or "")
         self._forced = forced_tool_names(body)
         self._stop_filter = StopFilter(stop) if stop and any(stop) else None
         self._holding = bool(self._forced)  # text is held while it may still be a leaked forced call
@@ -83,7 +86,11 @@ class ReplyFinisher:
 
     def finish(self, reply: Reply) -> Reply:
         reply = salvage_tool_call(reply, self._forced)
-        return stop_reply(reply, self._stop_filter.stop) if self._stop_filter else reply
+        return self._priced(stop_reply(reply, self._stop_filter.stop) if self._stop_filter else reply)
+
+    def _priced(self, reply: Reply) -> Reply:
+        cost = get_model_info(reply.model or self._model).cost(reply.usage)
+        return dataclasses.replace(reply, cost_usd=cost) if cost != reply.cost_usd else reply
 
     def feed(self, event: StreamEvent) -> list[StreamEvent]:
         if isinstance(event, ReplyDone):
@@ -121,8 +128,10 @@ class ReplyFinisher:
         else:
             events.extend(self._release())
         done = ReplyDone(salvaged)
-        events.extend(self._stop_filter.feed(done) if self._stop_filter else [done])
-        return events
+        finished = self._stop_filter.feed(done) if self._stop_filter else [done]
+        last = finished[-1]
+        assert isinstance(last, ReplyDone)
+        return [*events, *finished[:-1], ReplyDone(self._priced(last.reply))]
 
 
 def missing_answer(reply: Reply, max_output_tokens: int | None = None) -> str | None:

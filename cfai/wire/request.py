@@ -8,14 +8,75 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
+
+from cfai.errors import DroppedInputWarning
 
 ReasoningEffort = Literal["low", "medium", "high"]
 REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
 
 # Server-side state is not documented for Workers AI; sending these breaks stateless servers.
 _NEVER_SENT = frozenset({"store", "previous_response_id"})
+
+
+def _check_number(setting: str, value: Any, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{setting} must be a number; got a {type(value).__name__}.")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{setting} must be a number from {low:g} to {high:g}; got {value!r}.")
+
+
+def check_max_tokens(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_tokens must be a whole number of tokens; got a {type(value).__name__} ({value!r}).")
+    if value < 1:
+        raise ValueError(f"max_tokens must be a positive number of tokens; got {value}.")
+
+
+def check_tool(tool: Any) -> None:
+    """A function tool must have a name and an object schema for its parameters (the server refuses anything else)."""
+    if not isinstance(tool, Mapping) or not isinstance(tool.get("name"), str) or not tool["name"]:
+        raise ValueError(f"Each tool must be a mapping with a non-empty 'name'; got {str(tool)[:80]!r}.")
+    name = tool["name"]
+    parameters = tool.get("parameters")
+    if parameters is None:
+        return
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"Tool {name!r}: parameters must be a JSON schema object; got a {type(parameters).__name__}.")
+    if parameters.get("type", "object") != "object":
+        raise ValueError(
+            f"Tool {name!r}: parameters must be an object schema (type 'object'); got {parameters.get('type')!r}."
+        )
+    properties = parameters.get("properties", {})
+    if not isinstance(properties, Mapping) or not all(isinstance(value, Mapping) for value in properties.values()):
+        raise ValueError(f"Tool {name!r}: parameters.properties must map each argument name to a schema object.")
+
+
+def without_orphan_outputs(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The items without tool results whose call is not in the conversation, with a warning for each dropped one.
+
+    Chat memory that trims old turns can cut between a call and its result; the server refuses a result that
+    answers no call (400), so the orphan is left out rather than the whole conversation failing.
+    """
+    calls = set()
+    kept: list[Mapping[str, Any]] = []
+    for item in items:
+        kind = item.get("type")
+        if kind == "function_call":
+            calls.add(item.get("call_id"))
+        elif kind == "function_call_output" and item.get("call_id") not in calls:
+            warnings.warn(
+                f"Left out the result of tool call {item.get('call_id')!r}: the call itself is not in the "
+                "conversation (trimmed by chat memory?), and Workers AI refuses a result without its call.",
+                DroppedInputWarning,
+                stacklevel=4,
+            )
+            continue
+        kept.append(item)
+    return kept
 
 
 def validate_reasoning_effort(effort: str | None) -> ReasoningEffort | None:
@@ -71,6 +132,18 @@ def input_image(url: str, detail: str | None = None) -> dict[str, Any]:
     if detail:
         part["detail"] = detail
     return part
+
+
+def assistant_turn(text: str, reasoning: str, calls: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An assistant turn's items in the order the model produced them: reasoning, text, then tool calls.
+
+    Both adapters build turns here. Which reasoning is worth sending back is decided later, over the whole
+    conversation, by `prune_reasoning`.
+    """
+    items = [reasoning_item(reasoning)] if reasoning else []
+    if text:
+        items.append(assistant_item(text))
+    return items + list(calls)
 
 
 def assistant_item(text: str) -> dict[str, Any]:
@@ -187,13 +260,26 @@ def build_request(
     text_format: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of `POST /responses`; unset options are left out rather than sent as null."""
+    """The JSON body of `POST /responses`; unset options are left out rather than sent as null.
+
+    Every value is checked here, before anything is sent: an empty conversation, a max_tokens that is not a
+    positive whole number, a temperature or top_p out of range (or NaN), a tool without an object schema.
+    """
     effort = validate_reasoning_effort(reasoning_effort)
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError("model must be a non-empty model name, such as '@cf/openai/gpt-oss-120b'.")
     body: dict[str, Any] = {"model": model}
     if instructions:
         body["instructions"] = instructions
-    body["input"] = input if isinstance(input, str) else list(input)
+    body["input"] = input if isinstance(input, str) else without_orphan_outputs(input)
+    if not body["input"]:
+        raise ValueError(
+            "The conversation is empty: Workers AI needs at least one input message (system messages alone become "
+            "instructions)."
+        )
     tool_list = list(tools or ())
+    for tool in tool_list:
+        check_tool(tool)
     if tool_list:
         body["tools"] = tool_list
         if tool_choice is not None:
@@ -203,12 +289,13 @@ def build_request(
     if effort:
         body["reasoning"] = {"effort": effort}
     if max_output_tokens is not None:
-        if max_output_tokens < 1:
-            raise ValueError(f"max_tokens must be a positive number of tokens; got {max_output_tokens}.")
+        check_max_tokens(max_output_tokens)
         body["max_output_tokens"] = max_output_tokens
     if temperature is not None:
+        _check_number("temperature", temperature, 0, 2)
         body["temperature"] = temperature
     if top_p is not None:
+        _check_number("top_p", top_p, 0, 1)
         body["top_p"] = top_p
     if text_format:
         body["text"] = {"format": dict(text_format)}

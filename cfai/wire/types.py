@@ -52,6 +52,9 @@ class Reply:
     created_at: int | None = None
     # Whether `reasoning` is the raw chain of thought or, from servers that send only that, a summary of it.
     reasoning_kind: ReasoningKind | None = None
+    # USD at the catalog's prices, computed once as the reply leaves the core (None when the price is unknown).
+    # Derived from `usage` and `model`, so it takes no part in comparing replies.
+    cost_usd: float | None = field(default=None, compare=False)
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property

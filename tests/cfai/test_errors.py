@@ -150,7 +150,7 @@ def test_status_table(status, kind):
 
 def test_retry_after_is_kept_for_the_retry_policy():
     error = error_from_status(429, b"", httpx.Headers({"Retry-After": "7"}))
-    assert error.retry_after == "7"
+    assert error.retry_after == 7.0
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def http_date(timestamp: float) -> str:
 )
 def test_which_errors_are_retried(error: WorkersAIError, retried: bool):
     assert is_retryable(error) is retried
-    delay = retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0, now=lambda: NOW)
+    delay = retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0)
     assert (delay == 0.5) if retried else (delay is None)
 
 
@@ -85,7 +85,27 @@ def test_which_errors_are_retried(error: WorkersAIError, retried: bool):
 )
 def test_backoff_doubles_from_half_a_second_with_jitter(attempt, rand, expected):
     policy = RetryPolicy(max_retries=10)
-    assert retry_delay(policy, attempt, status(503), rand=lambda: rand, now=lambda: NOW) == pytest.approx(expected)
+    assert retry_delay(policy, attempt, status(503), rand=lambda: rand) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "seconds"),
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-5", 0.0),
+        ("soon", None),  # unreadable
+        ("", None),
+        ("inf", None),
+        ("nan", None),
+        (http_date(NOW + 30), 30.0),
+        (http_date(NOW + 3600), 3600.0),
+        (http_date(NOW - 100), 0.0),  # a date in the past: go now
+    ],
+)
+def test_retry_after_seconds_and_http_dates(retry_after, seconds):
+    assert parse_retry_after(retry_after, now=lambda: NOW) == (pytest.approx(seconds) if seconds is not None else None)
 
 
 @pytest.mark.parametrize(
@@ -93,27 +113,23 @@ def test_backoff_doubles_from_half_a_second_with_jitter(attempt, rand, expected)
     [
         ("3", 3.0),
         ("0", 0.0),
-        ("1.5", 1.5),
-        ("60", 60.0),  # at the cap: still honoured
-        ("61", 0.5),  # above the cap: ignored, backoff instead
-        ("86400", 0.5),
-        ("-5", 0.0),
+        ("60", 60.0),  # at the cap: honoured
+        ("61", None),  # above the cap: never sooner than asked, so not retried at all
+        ("86400", None),
         ("soon", 0.5),  # unreadable: backoff
-        ("", 0.5),
-        (http_date(NOW + 30), 30.0),
-        (http_date(NOW + 60), 60.0),
-        (http_date(NOW + 3600), 0.5),
-        (http_date(NOW - 100), 0.0),  # a date in the past: go now
+        (None, 0.5),
     ],
 )
-def test_retry_after_seconds_and_http_dates(retry_after, expected):
+def test_retry_after_is_honoured_up_to_the_cap_and_never_cut_short(retry_after, expected):
     error = status(429, 3040, retry_after=retry_after)
-    assert retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0, now=lambda: NOW) == pytest.approx(expected)
+    assert retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0) == (
+        pytest.approx(expected) if expected is not None else None
+    )
 
 
 def test_retry_after_never_revives_a_final_error():
     for error in (status(429, 3036, retry_after="1"), status(400, retry_after="1")):
-        assert retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0, now=lambda: NOW) is None
+        assert retry_delay(RetryPolicy(), 0, error, rand=lambda: 1.0) is None
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 2, 5])
@@ -229,12 +245,13 @@ def test_retry_after_http_date_end_to_end(call, script, fixtures, body):
     assert 28.0 <= delay <= 30.0
 
 
-def test_retry_after_beyond_the_cap_falls_back_to_backoff(call, script, fixtures, body):
-    server = script(failure(429, **{"retry-after": "3600"}), ok(fixtures))
+def test_retry_after_beyond_the_cap_is_raised_not_retried_sooner(call, script, fixtures, body):
+    server = script(failure(429, **{"retry-after": "3600"}))
     client = call(server)
-    client.create(body)
-    [delay] = client.sleeps
-    assert 0.25 <= delay <= 0.5
+    with pytest.raises(RateLimitError) as raised:
+        client.create(body)
+    assert raised.value.retry_after == 3600.0
+    assert client.sleeps == [] and len(server.requests) == 1
 
 
 def test_buffered_stream_is_retried_like_create(call, script, fixtures, body):

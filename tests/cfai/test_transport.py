@@ -7,9 +7,8 @@ import contextlib
 import copy
 import json
 import threading
-from typing import Any
-
 import warnings
+from typing import Any
 
 import httpx
 import pytest

@@ -28,7 +28,7 @@ class TestConstruction:
     def test_builds_no_client(self) -> None:
         # Construction cost is measured in benchmarks/ (startup section), not timed here.
         model = make()
-        assert model._clients.sync is None and model._clients.async_ is None
+        assert not model._clients.created
 
     def test_importing_the_adapter_does_not_load_httpx(self) -> None:
         code = "import sys, langchain_cfai; print(any(name == 'httpx' for name in sys.modules))"

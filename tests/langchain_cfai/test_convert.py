@@ -24,6 +24,7 @@ from cfai.wire import (
     ToolCallArgumentsDelta,
     ToolCallStarted,
     Usage,
+    finish_reply,
     replay,
 )
 from langchain_cfai.convert import chunk_from_event, message_from_reply, to_responses_input
@@ -240,7 +241,10 @@ REPLY = Reply(
 
 
 def test_message_from_reply_maps_text_reasoning_usage_and_metadata() -> None:
-    message = message_from_reply(REPLY, model="@cf/openai/gpt-oss-120b")
+    # The cost is computed once, as the reply leaves the core.
+    message = message_from_reply(
+        finish_reply(REPLY, {"model": "@cf/openai/gpt-oss-120b"}), model="@cf/openai/gpt-oss-120b"
+    )
     assert message.content == "Sunny."
     assert message.additional_kwargs == {"reasoning_content": "Think."}
     assert message.content_blocks == [{"type": "reasoning", "reasoning": "Think."}, {"type": "text", "text": "Sunny."}]

@@ -17,7 +17,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from cfai.emulator import Emulator, Fault
-from cfai.errors import AuthenticationError
+from cfai.errors import AuthenticationError, EmptyAnswerWarning
 from llamaindex_cfai import WorkersAI
 
 pytestmark = pytest.mark.emulator
@@ -159,7 +159,7 @@ def test_settings_reach_the_emulator(workers_ai_emulator: Emulator) -> None:
 
 
 def test_a_budget_spent_on_reasoning_warns(workers_ai_emulator: Emulator) -> None:
-    with pytest.warns(RuntimeWarning, match="no answer"):
+    with pytest.warns(EmptyAnswerWarning, match="no answer"):
         response = llm_for(workers_ai_emulator, max_tokens=4).chat(question())
     assert response.additional_kwargs["finish_reason"] == "length" and response.message.content is None
 

@@ -19,7 +19,8 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from cfai.wire import Reply, ToolCall, Usage, reply_from_json
+from cfai.errors import EmptyAnswerWarning, InvalidToolArgumentsWarning
+from cfai.wire import Reply, ToolCall, Usage, finish_reply, reply_from_json
 from llamaindex_cfai.convert import (
     completion_from_chat,
     message_from_reply,
@@ -156,15 +157,15 @@ def test_reasoning_of_completed_turns_is_dropped() -> None:
     assert items[5] == {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Sunny."}]}
 
 
-def test_assistant_text_and_calls_keep_the_text_before_the_reasoning_and_calls() -> None:
+def test_an_assistant_turn_goes_out_as_reasoning_text_then_calls_as_in_langchain() -> None:
     turn = tool_turn()
     with_text = turn.model_copy(update={"blocks": [TextBlock(text="Let me check."), *turn.blocks]})
 
     _, items = to_input_items([user("Weather?"), with_text, tool_result("call_1", "sunny")])
 
     assert [item.get("type") for item in items[1:]] == [
-        "message",
         "reasoning",
+        "message",
         "function_call",
         "function_call",
         "function_call_output",
@@ -264,7 +265,8 @@ def test_reply_round_trips_into_the_next_request(fixture: Any) -> None:
 
 
 def test_reply_kwargs_carry_usage_finish_reason_and_cost(fixture: Any) -> None:
-    reply = reply_from_json(fixture("responses-text.json"))
+    # The cost is computed once, as the reply leaves the core.
+    reply = finish_reply(reply_from_json(fixture("responses-text.json")), {"model": "@cf/openai/gpt-oss-120b"})
 
     kwargs = reply_kwargs(reply)
 
@@ -286,7 +288,8 @@ def test_reasoning_only_reply_is_reported_as_a_problem(fixture: Any) -> None:
     problems = reply_problems(reply)
 
     assert reply_kwargs(reply)["finish_reason"] == "length"
-    assert len(problems) == 1 and "no answer" in problems[0] and "max_tokens" in problems[0]
+    [(problem, category)] = problems
+    assert "no answer" in problem and "max_tokens" in problem and category is EmptyAnswerWarning
 
 
 def test_invalid_tool_arguments_are_kept_as_text_and_reported() -> None:
@@ -295,7 +298,8 @@ def test_invalid_tool_arguments_are_kept_as_text_and_reported() -> None:
     message = message_from_reply(reply)
 
     assert message.blocks[0].tool_kwargs == '{"a": 1'
-    assert "not a JSON object" in reply_problems(reply)[0]
+    [(problem, category)] = reply_problems(reply)
+    assert "not a JSON object" in problem and category is InvalidToolArgumentsWarning
 
 
 @pytest.mark.parametrize(

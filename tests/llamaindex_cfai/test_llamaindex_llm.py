@@ -18,7 +18,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
 from cfai.config import ConfigurationError
-from cfai.errors import AuthenticationError
+from cfai.errors import AuthenticationError, EmptyAnswerWarning
 from llamaindex_cfai import DEFAULT_NUM_OUTPUT, WorkersAI
 
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -158,7 +158,7 @@ def test_to_dict_round_trips_with_the_token_from_the_environment(monkeypatch: py
 
 def test_a_pickled_llm_starts_without_clients(server: Callable[..., Any], token: str) -> None:
     llm = WorkersAI(account_id=ACCOUNT_ID, api_token=token)
-    llm._sync_client()
+    assert llm.client is not None
 
     restored = pickle.loads(pickle.dumps(llm))
 
@@ -219,7 +219,7 @@ def test_instance_settings_and_call_options_reach_the_request(server: Callable[.
     )
 
     llm.chat(ask())
-    llm.chat(ask(), reasoning_effort="high", max_tokens=64, temperature=1.0, metadata={"user": "u1"})
+    llm.chat(ask(), reasoning_effort="high", max_tokens=64, temperature=1.0)
 
     first, second = srv.bodies
     assert {key: first[key] for key in ("reasoning", "max_output_tokens", "temperature", "top_p", "truncation")} == {
@@ -230,7 +230,7 @@ def test_instance_settings_and_call_options_reach_the_request(server: Callable[.
         "truncation": "auto",
     }
     assert second["reasoning"] == {"effort": "high"} and second["max_output_tokens"] == 64
-    assert second["temperature"] == 1.0 and second["metadata"] == {"user": "u1"}
+    assert second["temperature"] == 1.0 and second["truncation"] == "auto"
     headers = srv.requests[0].headers
     assert headers["x-session-affinity"] == "session-1" and headers["cf-aig-gateway-id"] == "my-gateway"
     assert headers["x-trace"] == "abc"
@@ -308,7 +308,7 @@ def test_a_reasoning_only_reply_warns_and_reports_length(
 ) -> None:
     llm = server("responses-incomplete-reasoning-only.json").llm()
 
-    with pytest.warns(RuntimeWarning, match="no answer"):
+    with pytest.warns(EmptyAnswerWarning, match="no answer"):
         results = run_entry(llm, entry_point, ask())
 
     assert results[-1].additional_kwargs["finish_reason"] == "length"
@@ -323,9 +323,9 @@ def test_each_instance_owns_its_clients_and_never_closes_a_supplied_one(token: s
     first = WorkersAI(account_id=ACCOUNT_ID, api_token=token, http_client=supplied)
     second = WorkersAI(account_id=ACCOUNT_ID, api_token=token)
 
-    assert first._sync_client() is first._sync_client()
-    assert first._sync_client() is not second._sync_client()
-    assert first._sync_client().http_client is supplied
+    assert first.client is first.client
+    assert first.client is not second.client
+    assert first.client.http_client is supplied
 
     first.close()
     second.close()

@@ -12,6 +12,8 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
 
+from cfai.errors import EmptyAnswerWarning
+
 PROMPT = PromptTemplate("Extract the person from: {text}")
 ADA_JSON = '{"name": "Ada Lovelace", "born": 1815, "home": {"city": "London"}}'
 
@@ -66,7 +68,7 @@ def test_an_answer_that_does_not_fit_is_a_clear_error(server: Callable[..., Any]
 
 def test_a_reasoning_only_reply_says_why_there_is_no_object(server: Callable[..., Any]) -> None:
     llm = server("responses-incomplete-reasoning-only.json").llm()
-    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="still reasoning"):
+    with pytest.warns(EmptyAnswerWarning), pytest.raises(ValueError, match="still reasoning"):
         llm.structured_predict(Person, PROMPT, text="Ada")
 
 

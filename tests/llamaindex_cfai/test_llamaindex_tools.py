@@ -11,6 +11,8 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
+from cfai.errors import InvalidToolArgumentsWarning
+
 
 def get_weather(city: str) -> str:
     """Current weather for a city."""
@@ -114,7 +116,7 @@ def test_no_tool_call_raises_unless_told_not_to(server: Callable[..., Any], repl
 def test_invalid_arguments_warn_once_and_select_empty_arguments(server: Callable[..., Any], reply: Any) -> None:
     llm = server(reply(calls=(("get_weather", '{"city": Paris}'),))).llm()
 
-    with pytest.warns(RuntimeWarning, match="not a JSON object"):
+    with pytest.warns(InvalidToolArgumentsWarning, match="not a JSON object"):
         response = llm.chat_with_tools(TOOLS, user_msg="Weather?")
 
     assert llm.get_tool_calls_from_response(response)[0].tool_kwargs == {}

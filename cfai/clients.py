@@ -1,7 +1,9 @@
-"""The cfai clients of one WorkersAI instance: created on first use, one sync and one async, closed on request.
+"""The core clients of one framework model: created on first use under a lock, rebuilt when its settings change.
 
-Never process-global (a shared async client breaks across event loops, ANCHORS.md); the core's async client itself
-starts a fresh httpx client when called from a new loop. A user-supplied httpx client is used but never closed.
+Both adapters keep one `ModelClients` per model instance. The clients themselves are cheap (settings, headers,
+parsed URLs); the connections behind them come from `cfai.pools`, shared by every model with the same process or
+event loop, so nothing here opens sockets of its own. A copy or an unpickled model starts with no clients at all,
+so a model can be copied, deep-copied and pickled before and after use (nothing live travels in the pickle).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ if TYPE_CHECKING:
 
     from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
+__all__ = ["ModelClients"]
 
-class InstanceClients:
-    """Holds the clients, each with the settings it was built from.
 
-    Changed settings (a field assigned after the first request, or `model_copy(update=...)`, which shares this holder
-    with the original) get a new client on the next request; the old one is left to its other users and the garbage
-    collector rather than closed under them. A deep copy or an unpickled LLM starts with no clients at all.
+class ModelClients:
+    """One sync and one async client, each kept with the settings it was built from.
+
+    Settings that changed since (a field assigned after the first request, or a `model_copy(update=...)` that shares
+    this holder) get a new client on the next request; the replaced one lets go of its pool.
     """
 
     def __init__(self) -> None:
@@ -30,11 +33,14 @@ class InstanceClients:
         self._sync: tuple[WorkersAIClient, tuple[ClientSettings, Any]] | None = None
         self._async: tuple[AsyncWorkersAIClient, tuple[ClientSettings, Any]] | None = None
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> InstanceClients:
-        return InstanceClients()
+    def __copy__(self) -> ModelClients:
+        return ModelClients()
 
-    def __reduce__(self) -> tuple[type[InstanceClients], tuple[()]]:
-        return (InstanceClients, ())
+    def __deepcopy__(self, memo: dict[int, Any]) -> ModelClients:
+        return ModelClients()
+
+    def __reduce__(self) -> tuple[type[ModelClients], tuple[()]]:
+        return (ModelClients, ())
 
     @property
     def created(self) -> bool:
@@ -49,7 +55,10 @@ class InstanceClients:
                 if built is None or built[1] != wanted:
                     from cfai.transport import WorkersAIClient  # httpx loads with the first client
 
+                    replaced = built
                     built = self._sync = (WorkersAIClient(http_client=http_client, **settings), wanted)
+                    if replaced is not None:
+                        replaced[0].close()
         return built[0]
 
     def async_(self, settings: ClientSettings, http_client: httpx.AsyncClient | None) -> AsyncWorkersAIClient:
@@ -61,16 +70,23 @@ class InstanceClients:
                 if built is None or built[1] != wanted:
                     from cfai.transport import AsyncWorkersAIClient  # httpx loads with the first client
 
+                    replaced = built
                     built = self._async = (AsyncWorkersAIClient(http_client=http_client, **settings), wanted)
+                    if replaced is not None:
+                        replaced[0].release()
         return built[0]
 
     def close(self) -> None:
-        built, self._sync = self._sync, None
+        """Lets go of the synchronous pool (a pool closes with its last user); a caller's own client stays open."""
+        with self._lock:
+            built, self._sync = self._sync, None
         if built is not None:
             built[0].close()
 
     async def aclose(self) -> None:
+        """`close`, and the same for the asynchronous pool of the running loop."""
         self.close()
-        built, self._async = self._async, None
+        with self._lock:
+            built, self._async = self._async, None
         if built is not None:
             await built[0].aclose()

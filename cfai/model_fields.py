@@ -1,0 +1,153 @@
+"""The connection settings as pydantic fields, declared once for every model class of both adapters.
+
+`ChatWorkersAI`, `WorkersAI` and the embedding classes inherit `ConnectionFields` beside their framework's base
+class, so they accept the same arguments (with the same environment defaults and checks), serialize the same way,
+and get their clients, `close`/`aclose` and `with`/`async with` from one place. Only pydantic is imported: the core
+stays framework-free. Fields holding httpx types are typed `Any` and checked by validators, so importing an adapter
+does not load httpx (benchmarks/: import time).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import Self
+
+from cfai.clients import ModelClients
+from cfai.config import (
+    ACCOUNT_ID_ENV,
+    API_TOKEN_ENV,
+    BASE_URL_ENV,
+    CLIENT_SETTING_NAMES,
+    GATEWAY_ENV,
+    ClientSettings,
+    check_connection_settings,
+    check_http_client,
+    check_timeout,
+)
+
+if TYPE_CHECKING:
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+
+__all__ = ["ConnectionFields"]
+
+
+def _from_env(names: tuple[str, ...]) -> Callable[[], str | None]:
+    return lambda: next((os.environ[name] for name in names if os.environ.get(name, "").strip()), None)
+
+
+def _secret_from_env(names: tuple[str, ...]) -> Callable[[], SecretStr | None]:
+    read = _from_env(names)
+    return lambda: SecretStr(value) if (value := read()) else None
+
+
+class ConnectionFields(BaseModel):
+    """Where a model sends its requests and how: account, token, URL, gateway, timeouts, retries, HTTP clients."""
+
+    api_token: SecretStr | None = Field(
+        default_factory=_secret_from_env(API_TOKEN_ENV),
+        validation_alias=AliasChoices("api_token", "api_key"),
+        exclude=True,
+        repr=False,
+        description="Cloudflare API token with Workers AI Read (env CLOUDFLARE_API_TOKEN); also accepted as api_key.",
+    )
+    account_id: str | None = Field(
+        default_factory=_from_env(ACCOUNT_ID_ENV), description="32-character account id (env CLOUDFLARE_ACCOUNT_ID)."
+    )
+    base_url: str | None = Field(
+        default_factory=_from_env((BASE_URL_ENV,)),
+        description="Any Responses server's /v1 root (env CLOUDFLARE_AI_BASE_URL); default: Cloudflare's.",
+    )
+    gateway_id: str | None = Field(
+        default_factory=_from_env((GATEWAY_ENV,)),
+        description="AI Gateway to route through (env CLOUDFLARE_AI_GATEWAY).",
+    )
+    gateway_options: dict[str, Any] | None = Field(default=None, description="AI Gateway options (cf-aig-* headers).")
+    timeout: Any = Field(default=None, description="Seconds, or an httpx.Timeout, per attempt (default 60 s read).")
+    max_retries: int = Field(default=2, ge=0, strict=True, description="Retries, never after a streamed byte.")
+    session_id: str | None = Field(default=None, description="x-session-affinity header (prompt-prefix caching).")
+    default_headers: dict[str, str] | None = Field(
+        default=None, exclude=True, repr=False, description="Extra request headers (not serialized: may be secret)."
+    )
+    http_client: Any = Field(default=None, exclude=True, repr=False, description="Your httpx.Client, never closed.")
+    http_async_client: Any = Field(
+        default=None, exclude=True, repr=False, description="Your httpx.AsyncClient, never closed."
+    )
+
+    _clients: ModelClients = PrivateAttr(default_factory=ModelClients)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _check_timeout(cls, value: Any) -> Any:
+        return check_timeout(value)  # also takes the dict the serializer below writes
+
+    @field_serializer("timeout")
+    def _timeout_to_json(self, value: Any) -> Any:
+        as_dict = getattr(value, "as_dict", None)
+        return as_dict() if as_dict is not None else value
+
+    @field_validator("http_client", "http_async_client")
+    @classmethod
+    def _check_http_client(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_http_client(value, asynchronous=info.field_name == "http_async_client")
+
+    @model_validator(mode="after")
+    def _check_connection(self) -> Self:
+        # Offline and cheap: a malformed account id or URL, or a header value that would split a request, fails at
+        # construction rather than at the first call. Missing credentials may still come later from the environment.
+        check_connection_settings(self.client_settings())
+        return self
+
+    def __copy__(self) -> Self:
+        # A copy (`model_copy(update=...)` too) builds its own clients from its own settings.
+        copied = super().__copy__()
+        copied._clients = ModelClients()
+        return copied
+
+    def client_settings(self) -> ClientSettings:
+        """The settings the core clients are built from (`stream_mode` too, on classes that have one)."""
+        settings = {name: getattr(self, name) for name in CLIENT_SETTING_NAMES if hasattr(self, name)}
+        return cast(ClientSettings, settings)
+
+    @property
+    def client(self) -> WorkersAIClient:
+        """The synchronous core client this model sends requests with (built on first use)."""
+        return self._clients.sync(self.client_settings(), self.http_client)
+
+    @property
+    def async_client(self) -> AsyncWorkersAIClient:
+        """The asynchronous core client this model sends requests with (built on first use)."""
+        return self._clients.async_(self.client_settings(), self.http_async_client)
+
+    def close(self) -> None:
+        """Lets go of the connections this model uses (shared pools close with their last user); a client you
+        passed is never closed."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
