@@ -21,6 +21,7 @@ import httpx
 from typing_extensions import Unpack
 
 from cfai import pools
+from cfai.catalog import get_model_info
 from cfai.config import ClientSettings, StreamMode, resolve_config
 from cfai.errors import (
     APIConnectionError,
@@ -94,6 +95,29 @@ class BaseWorkersAIClient:
         if mode == "chat_completions":
             return CHAT_COMPLETIONS_PATH, encode_body(chat_request_from(body)), ChatCompletionsStreamReader()
         return RESPONSES_PATH, encode_body({**body, "stream": True}), ResponsesStreamReader()
+
+    def encode(self, body: Mapping[str, Any]) -> bytes:
+        """The bytes of a Responses request, after the checks that need no server."""
+        return self.checked(body, encode_body(body))
+
+    def checked(self, body: Mapping[str, Any], content: bytes) -> bytes:
+        """`content` (the encoded `body`, or its streaming form) once the context-window preflight passed."""
+        if self._needs_preflight(body, content):
+            self.preflight(body, content)
+        return content
+
+    def _needs_preflight(self, body: Mapping[str, Any], content: bytes) -> bool:
+        # A token is at least one byte: a body smaller than the window cannot overflow it, and is never tokenized.
+        return len(content) > get_model_info(str(body.get("model") or "")).context_window
+
+    @staticmethod
+    def preflight(body: Mapping[str, Any], content: bytes) -> None:
+        """Refuses, with 0 requests sent, a request that certainly exceeds its model's context window."""
+        info = get_model_info(str(body.get("model") or ""))
+        if info.known:  # an unknown model's cautious default window would refuse what the server accepts
+            from cfai.tokens import check_context_window  # tiktoken loads with the first large request
+
+            check_context_window(body, info.context_window, body_size=len(content))
 
     def url(self, path: str) -> httpx.URL:
         """The URL of a route under base_url (`responses`, `embeddings`) or, given whole, of any other."""
@@ -179,7 +203,7 @@ class WorkersAIClient(BaseWorkersAIClient):
 
     def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
         """Sends a Responses request and returns the whole reply."""
-        response = self._send(RESPONSES_PATH, encode_body(body))
+        response = self._send(RESPONSES_PATH, self.encode(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
@@ -193,11 +217,11 @@ class WorkersAIClient(BaseWorkersAIClient):
         """Yields stream events ending with one ReplyDone; see docs/design.md's stream modes."""
         chosen = self.stream_mode(mode)
         if chosen == "buffered":
-            events: Iterator[StreamEvent] = iter(
-                replay(reply_from_bytes(self._send(RESPONSES_PATH, encode_body(body)).content))
-            )
+            response = self._send(RESPONSES_PATH, self.encode(body))
+            events: Iterator[StreamEvent] = iter(replay(reply_from_bytes(response.content)))
         else:
-            events = self._sse(*self.stream_route(body, chosen))
+            path, content, reader = self.stream_route(body, chosen)
+            events = self._sse(path, self.checked(body, content), reader)
         finisher = ReplyFinisher(body, stop)
         for event in events:
             yield from finisher.feed(event)
@@ -299,21 +323,29 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
         return pool.client, pool.turns
 
     async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
-        response = await self._send(RESPONSES_PATH, encode_body(body))
+        response = await self._send(RESPONSES_PATH, await self._encode(body))
         return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
         return _decoded(await self._send(path, encode_body(body)))
+
+    async def _encode(self, body: Mapping[str, Any], content: bytes | None = None) -> bytes:
+        content = encode_body(body) if content is None else content
+        if self._needs_preflight(body, content):
+            # Tokenizing a large request (and loading the vocabulary the first time) would stall the event loop.
+            await asyncio.to_thread(self.preflight, body, content)
+        return content
 
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
         chosen = self.stream_mode(mode)
         if chosen == "buffered":
-            response = await self._send(RESPONSES_PATH, encode_body(body))
+            response = await self._send(RESPONSES_PATH, await self._encode(body))
             events: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(response.content)))
         else:
-            events = self._sse(*self.stream_route(body, chosen))
+            path, content, reader = self.stream_route(body, chosen)
+            events = self._sse(path, await self._encode(body, content), reader)
         finisher = ReplyFinisher(body, stop)
         async for event in events:
             for finished in finisher.feed(event):

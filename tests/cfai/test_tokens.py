@@ -198,13 +198,33 @@ def test_a_failed_load_is_remembered_until_a_new_tokenizer(tmp_path):
     assert Tokenizer([tmp_path], download=False).count("hello world") == 2
 
 
-def test_without_a_vocabulary_the_preflight_lets_requests_through(call, script, fixtures, tmp_path):
+def test_without_a_vocabulary_the_preflight_lets_requests_through(call, script, fixtures, tmp_path, monkeypatch):
     empty = Tokenizer([tmp_path], download=False)
     body = build_request(model=DEFAULT_MODEL, input=SENTENCE * 8_000)
     check_context_window(body, WINDOW, tokenizer=empty)
+    # The same through a client, in a process where the vocabulary cannot be found.
+    monkeypatch.setattr("cfai.tokens.request.default_tokenizer", lambda: empty)
     server = script(httpx.Response(200, json=fixtures.json("responses-text.json")))
     call(server).create(body)
     assert len(server.requests) == 1
+
+
+def test_a_client_refuses_a_request_that_cannot_fit_and_sends_nothing(call, script, monkeypatch):
+    server = script()
+    body = build_request(model=DEFAULT_MODEL, input="x " * 300_000)  # a 600,000-character prompt
+    with pytest.raises(ContextWindowExceededError, match="not sent"):
+        call(server).create(body)
+    with pytest.raises(ContextWindowExceededError):
+        call(server).stream(body, mode="chat_completions")
+    assert server.requests == []
+
+
+def test_a_client_never_tokenizes_a_request_smaller_than_the_window(call, script, fixtures, monkeypatch):
+    calls: list[object] = []
+    monkeypatch.setattr("cfai.transport.BaseWorkersAIClient.preflight", staticmethod(calls.append))
+    server = script(httpx.Response(200, json=fixtures.json("responses-text.json")))
+    call(server).create(build_request(model=DEFAULT_MODEL, input="Hi " * 30_000))
+    assert calls == [] and len(server.requests) == 1
 
 
 # Counting a request.
