@@ -86,8 +86,9 @@ class BaseWorkersAIClient:
     def stream_mode(self, mode: StreamMode | None) -> StreamMode:
         chosen = mode or self.config.stream_mode
         if chosen == "auto":
-            # Cloudflare does not stream /responses for gpt-oss (docs/wire.md); other servers usually do.
-            return "buffered" if self.config.is_cloudflare else "responses"
+            # Cloudflare streams gpt-oss token by token only on its Chat Completions route, not on /responses
+            # (docs/wire.md); other Responses servers stream /responses itself.
+            return "chat_completions" if self.config.is_cloudflare else "responses"
         return chosen
 
     def stream_route(self, body: Mapping[str, Any], mode: StreamMode) -> tuple[str, bytes, StreamReader]:

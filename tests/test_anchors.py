@@ -211,16 +211,66 @@ def test_gpt_oss_is_served_by_the_responses_endpoint_not_ai_run(adapter: str, wo
 
 
 @ADAPTERS
-def test_stream_on_cloudflare_is_one_buffered_request_with_reasoning_tool_calls_and_usage(
+def test_stream_on_cloudflare_streams_tokens_with_reasoning_tool_calls_and_usage(
     adapter: str, cloudflare: FakeCloudflare
 ) -> None:
     """`stream()` on Cloudflare: "text only: reasoning deltas, tool-call deltas and usage dropped" / "fails (sends
-    `stream: true`)"."""
-    cloudflare.emulator.configure(stream_mode="reject")  # a `stream: true` would be a 400 here
+    `stream: true`)". The default streams over Cloudflare's Chat Completions route, the one that streams gpt-oss."""
     chunks = list(stream(on_cloudflare(adapter, cloudflare), QUESTION, tools=True))
-    assert [str(request.url.host) for request in cloudflare.requests] == ["api.cloudflare.com"]
-    (body,) = bodies(cloudflare.emulator)
-    assert "stream" not in body
+    [request] = cloudflare.requests
+    assert request.url.host == "api.cloudflare.com" and request.url.path.endswith("/ai/v1/chat/completions")
+    assert json.loads(request.content)["stream"] is True
+    assert "get_weather" in reasoning_of(chunks)
+    assert tool_calls_of(chunks) == [("get_weather", {"city": "Paris"})]
+    assert usage_chunks(chunks) == [len(chunks) - 1]
+
+
+@ADAPTERS
+def test_stream_on_cloudflare_gives_the_answer_token_by_token_and_sends_pending_reasoning_back(
+    adapter: str, cloudflare: FakeCloudflare
+) -> None:
+    llm = on_cloudflare(adapter, cloudflare)
+    chunks = list(stream(llm, "Tell me about the history of the Hello, World program"))
+    text_chunks = [chunk for chunk in chunks if (chunk.content if adapter == "langchain" else chunk.delta)]
+    assert len(text_chunks) > 1
+    # A streamed tool loop: the request that carries the tool's result also carries the reasoning behind the call,
+    # as `reasoning` on the assistant message.
+    streamed_tool_conversation(llm)
+    follow_up = json.loads(cloudflare.requests[-1].content)
+    assistant = next(message for message in follow_up["messages"] if message.get("tool_calls"))
+    assert "get_weather" in assistant["reasoning"]
+    assert follow_up["messages"][-1]["role"] == "tool"
+
+
+def streamed_tool_conversation(llm: LLM) -> None:
+    if isinstance(llm, ChatWorkersAI):
+        model = llm.bind_tools([get_weather])
+        chunks = list(model.stream([HumanMessage(QUESTION)]))
+        call = sum(chunks[1:], chunks[0])
+        assert isinstance(call, AIMessage) and call.tool_calls
+        result = get_weather.invoke({**call.tool_calls[0], "type": "tool_call"})
+        list(model.stream([HumanMessage(QUESTION), call, result]))
+        return
+    history = [*user(QUESTION)]
+    last = list(llm.stream_chat_with_tools([WEATHER_TOOL], chat_history=history))[-1]
+    [selection] = llm.get_tool_calls_from_response(last)
+    history += [
+        last.message,
+        ChatMessage(
+            role=MessageRole.TOOL,
+            content=f"Sunny in {selection.tool_kwargs['city']}",
+            additional_kwargs={"tool_call_id": selection.tool_id},
+        ),
+    ]
+    list(llm.stream_chat_with_tools([WEATHER_TOOL], chat_history=history))
+
+
+@ADAPTERS
+def test_buffered_stream_on_cloudflare_is_one_plain_request(adapter: str, cloudflare: FakeCloudflare) -> None:
+    cloudflare.emulator.configure(stream_mode="reject")  # a `stream: true` on /responses would be a 400 here
+    chunks = list(stream(on_cloudflare(adapter, cloudflare, stream_mode="buffered"), QUESTION, tools=True))
+    [request] = cloudflare.requests
+    assert request.url.path.endswith("/ai/v1/responses") and "stream" not in json.loads(request.content)
     assert "get_weather" in reasoning_of(chunks)
     assert tool_calls_of(chunks) == [("get_weather", {"city": "Paris"})]
     assert usage_chunks(chunks) == [len(chunks) - 1]

@@ -257,7 +257,7 @@ def test_retry_after_beyond_the_cap_is_raised_not_retried_sooner(call, script, f
 def test_buffered_stream_is_retried_like_create(call, script, fixtures, body):
     server = script(failure(503), ok(fixtures))
     client = call(server)
-    events = client.stream(body)
+    events = client.stream(body, mode="buffered")
     assert events[-1].reply.text.startswith("Open-source models offer")
     assert len(server.requests) == 2
     assert len(client.sleeps) == 1

@@ -127,7 +127,7 @@ def test_create_applies_stop(call, script, body):
 
 def test_buffered_stream_applies_stop(call, script, body):
     server = script(httpx.Response(200, json=answer(TEXT)))
-    events = call(server).stream(body, stop=["Observation:"])
+    events = call(server).stream(body, stop=["Observation:"], mode="buffered")
     assert [event.delta for event in events if isinstance(event, TextDelta)] == ["Step one. Step two.\n"]
     assert events[-1].reply.text == "Step one. Step two.\n"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.dialects import Canned, chat_sse, responses_sse
 
 from cfai.errors import APIConnectionError, APITimeoutError, ResponseFailedError, ResponseFormatError
 from cfai.wire import missing_answer, reply_from_json
@@ -444,16 +445,19 @@ def test_buffered_replay_order(call, script, fixtures, body, fixture):
     assert events[-1].reply.usage is not None
 
 
-def test_auto_mode_buffers_on_cloudflare_and_streams_elsewhere(call, script, sse, fixtures, body):
-    response = fixtures.json("responses-text.json")
-    cloudflare = script(httpx.Response(200, json=response))
-    other = script(sse(encode(stream_events(response))))
-    on_cloudflare = call(cloudflare).stream(body)
-    elsewhere = call(other, base_url="http://127.0.0.1:8787/v1").stream(body)
+def test_auto_mode_streams_chat_completions_on_cloudflare_and_responses_elsewhere(call, script, sse, body):
+    canned = Canned(reasoning="Think about it first.", text="Token by token, as a chat UI expects.")
+    cloudflare = script(sse(chat_sse(canned), 16))
+    other = script(sse(responses_sse(canned), 16))
+    on_cloudflare = call(cloudflare, stream_mode="auto").stream(body)
+    elsewhere = call(other, base_url="http://127.0.0.1:8787/v1", stream_mode="auto").stream(body)
 
-    assert "stream" not in json.loads(cloudflare.requests[0].content)
+    assert cloudflare.requests[0].url.path.endswith("/ai/v1/chat/completions")
+    assert json.loads(cloudflare.requests[0].content)["stream"] is True
+    assert other.requests[0].url.path.endswith("/v1/responses")
     assert json.loads(other.requests[0].content)["stream"] is True
-    assert on_cloudflare[-1].reply == elsewhere[-1].reply == reply_from_json(response)
+    assert len(only(on_cloudflare, TextDelta)) > 1 and len(only(elsewhere, TextDelta)) > 1
+    assert on_cloudflare[-1].reply.text == elsewhere[-1].reply.text == canned.text
 
 
 def test_mode_argument_overrides_the_client_setting(call, script, fixtures, body):

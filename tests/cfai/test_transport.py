@@ -83,7 +83,7 @@ def test_sync_client_is_created_lazily_once_and_closed(owned, settings, body):
 def test_sync_context_manager_closes_its_own_client(owned, settings, body):
     with WorkersAIClient(**settings) as client:
         client.create(body)
-        list(client.stream(body))
+        list(client.stream(body, mode="buffered"))
     [http] = owned.created
     assert http.is_closed
 
@@ -99,7 +99,7 @@ def test_async_client_is_created_lazily_and_closed(owned, settings, body):
         assert owned.created[0].is_closed
 
         async with AsyncWorkersAIClient(**settings) as managed:
-            [event async for event in managed.stream(body)]
+            [event async for event in managed.stream(body, mode="buffered")]
         assert owned.created[1].is_closed
 
     asyncio.run(main())

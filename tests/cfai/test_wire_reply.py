@@ -226,7 +226,7 @@ def test_salvage_through_the_client(call, script, fixtures, body):
     client = call(server)
 
     reply = client.create(forced)
-    events = client.stream(forced)
+    events = client.stream(forced, mode="buffered")
 
     assert reply.tool_calls[0].name == "get_weather"
     assert json.loads(reply.tool_calls[0].arguments) == {"city": "Paris"}

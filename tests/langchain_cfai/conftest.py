@@ -116,6 +116,9 @@ class ScriptedServer:
         """A ChatWorkersAI whose sync and async clients both reach this server."""
         transport = httpx.MockTransport(self.handle)
         settings: dict[str, Any] = {"api_key": TOKEN, "account_id": ACCOUNT_ID, "max_retries": 0, **fields}
+        if fields.get("base_url") is None:
+            # The server answers Responses JSON; on Cloudflare's URL `auto` would stream Chat Completions instead.
+            settings.setdefault("stream_mode", "buffered")
         return ChatWorkersAI(
             http_client=httpx.Client(transport=transport),
             http_async_client=httpx.AsyncClient(transport=transport),

@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from cfai.errors import RateLimitError
 from langchain_cfai import ChatWorkersAI, ReasoningBudgetWarning
 
-# A non-Cloudflare base URL makes `stream_mode="auto"` read Responses SSE; the Cloudflare URL makes it buffer.
+# A non-Cloudflare base URL makes `stream_mode="auto"` read Responses SSE; the scripted server buffers otherwise.
 SSE_BASE_URL = "https://responses.example/v1"
 
 

@@ -78,6 +78,9 @@ class Server:
         transport = httpx.MockTransport(self)
         settings.setdefault("account_id", ACCOUNT_ID)
         settings.setdefault("api_token", TOKEN)
+        if settings.get("base_url") is None:
+            # The server answers Responses JSON; on Cloudflare's URL `auto` would stream Chat Completions instead.
+            settings.setdefault("stream_mode", "buffered")
         return WorkersAI(
             http_client=httpx.Client(transport=transport),
             http_async_client=httpx.AsyncClient(transport=transport),
