@@ -321,8 +321,11 @@ def prune_reasoning(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any
     kept: list[Mapping[str, Any]] = []
     for position, item in enumerate(items):
         if item.get("type") == "reasoning":
-            following = next((other for other in items[position + 1 :] if not _same_turn_filler(other)), None)
-            if position < last_user or following is None or following.get("type") != "function_call":
+            if position < last_user:
+                continue
+            rest = range(position + 1, len(items))
+            following = next((items[after] for after in rest if not _same_turn_filler(items[after])), None)
+            if following is None or following.get("type") != "function_call":
                 continue
         kept.append(item)
     return kept
