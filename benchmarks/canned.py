@@ -120,7 +120,7 @@ def long_chat_completions_sse() -> list[bytes]:
     chunks += [_sse_chunk({"reasoning_content": token}) for token in long_tokens(LONG_REASONING_TOKENS)]
     chunks += [_sse_chunk({"content": token}) for token in long_tokens(LONG_TEXT_TOKENS)]
     final = _sse_chunk({}, finish_reason="stop", usage=usage)
-    # Cloudflare sends the final usage chunk twice (WIRE.md, Streaming).
+    # Cloudflare sends the final usage chunk twice (docs/wire.md, quirk 7).
     return [*chunks, final, final, b"data: [DONE]\n\n"]
 
 

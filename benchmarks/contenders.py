@@ -219,7 +219,7 @@ def openai_responses(endpoint: Endpoint) -> Any:
         from llama_index.llms.openai import OpenAIResponses
     except ImportError as error:
         raise Unavailable(f"llama-index-llms-openai is not installed: {error}") from error
-    # Without context_window it raises "Unknown model" for @cf/ names (ANCHORS.md).
+    # Without context_window it raises "Unknown model" for @cf/ names (docs/alternatives.md).
     return OpenAIResponses(
         model=MODEL,
         api_key=endpoint.api_token,

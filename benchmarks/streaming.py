@@ -207,6 +207,6 @@ def run(*, rounds: int, include_alternatives: bool = True) -> Section:
     section.notes.append(
         f"- Interleaved rounds: {rounds}, order rotating, a full collection before each stream; wall and CPU "
         "(process) time per whole stream, medians. "
-        "langchain-cloudflare passes on only `delta.content`: its reasoning chunks arrive empty (ANCHORS.md)."
+        "langchain-cloudflare passes on only `delta.content`: its reasoning chunks arrive empty (docs/alternatives.md)."
     )
     return section

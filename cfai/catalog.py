@@ -1,6 +1,6 @@
 """What we know about each model: context window, prices, reasoning efforts, capabilities.
 
-Facts from Cloudflare's model pages and pricing (WIRE.md, Limits and prices). A model not listed here still works:
+Facts from Cloudflare's model pages and pricing (docs/wire.md, Limits and prices). A model not listed here still works:
 it gets `UNKNOWN_MODEL_DEFAULTS`, a deliberately cautious profile (a 32,768-token window, no price, tools and
 structured output assumed), which callers can override where their framework allows (`context_window=` in
 LlamaIndex, `profile=` in LangChain). Looking up a name never raises.

@@ -53,7 +53,7 @@ _GATEWAY_OPTIONS = frozenset(
 
 
 class ClientSettings(TypedDict, total=False):
-    """The connection settings shared by both clients and both adapters (DESIGN.md, shared parameters)."""
+    """The connection settings shared by both clients and both adapters (docs/design.md, settings)."""
 
     account_id: str | None
     api_token: str | SecretStr | None

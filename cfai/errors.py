@@ -164,7 +164,7 @@ _ADVICE = {
 _QUOTA_ADVICE = "The daily free allocation is used up; it resets at 00:00 UTC, or move to the paid plan."
 _CAPACITY_ADVICE = "Workers AI is out of capacity for this model; the request was retried and may be tried later."
 
-# A context overflow has no documented Cloudflare code, so the 400's text is the only signal (WIRE.md, Errors).
+# A context overflow has no documented Cloudflare code, so the 400's text is the only signal (docs/wire.md, Errors).
 _CONTEXT_PHRASES = ("context length", "context window", "maximum context", "too many tokens", "prompt is too long")
 
 

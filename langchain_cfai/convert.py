@@ -1,6 +1,6 @@
 """Pure conversions between LangChain messages and the Responses wire, in both directions.
 
-Requests: `to_responses_input` maps a message list to `instructions` and input items (DESIGN.md, "Mapping framework
+Requests: `to_responses_input` maps a message list to `instructions` and input items (docs/design.md, "Mapping framework
 messages to the Responses input"). Replies: `message_from_reply` maps a whole `Reply` to an `AIMessage`, and
 `chunk_from_event` maps one core stream event to an `AIMessageChunk`; the last event's chunk carries the same metadata
 (`usage_metadata_from`, `response_metadata_from`) as the non-streamed message, so a summed stream equals an invoke.

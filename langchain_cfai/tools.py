@@ -56,7 +56,7 @@ def to_tool_choice(choice: str | bool | Mapping[str, Any] | None, tools: Sequenc
     """LangChain's `tool_choice` in Responses form.
 
     `"any"`, `"required"` and `True` with a single bound tool name that tool: Cloudflare treats `"required"` as
-    advisory only (WIRE.md), while a named function is honoured.
+    advisory only (docs/wire.md), while a named function is honoured.
     """
     names = [str(tool["name"]) for tool in tools]
     if choice is False:

@@ -72,7 +72,7 @@ def to_input_items(messages: Sequence[ChatMessage]) -> tuple[str | None, list[It
 
     Leading system messages become `instructions` (joined, as `LLM.system_prompt` and a chat engine's context prompt
     both arrive as leading system messages); later ones become `developer` items. Reasoning is kept only for the
-    tool-calling turn still awaiting its results (DESIGN.md, gpt-oss harmony convention).
+    tool-calling turn still awaiting its results (docs/wire.md, the Responses request).
     """
     leading = 0
     while leading < len(messages) and messages[leading].role == MessageRole.SYSTEM:

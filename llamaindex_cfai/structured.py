@@ -3,7 +3,7 @@
 `WorkersAI.structured_predict` (and its async and streaming forms, and `as_structured_llm`) use this program in
 LlamaIndex's default program mode instead of LlamaIndex's default for function-calling models (a forced tool
 call): a response format is what gpt-oss is trained to follow, while forced tool choice is only advisory on
-Cloudflare (WIRE.md). Other `pydantic_program_mode`s keep LlamaIndex's own programs.
+Cloudflare (docs/wire.md). Other `pydantic_program_mode`s keep LlamaIndex's own programs.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ANCHORS.md, row by row: one test per row of its table and per bullet of its "Pitfalls" list.
+"""docs/alternatives.md, row by row: one test per row of its table and per bullet of its "Pitfalls" list.
 
 Each test is named after the defect it guards against, quotes the anchor in its docstring, and checks the correct
 behaviour end to end through the public API of both adapters, against the emulator (`workers_ai_emulator`). Where the

@@ -21,7 +21,7 @@ from cfai.emulator.tool_plan import Tool
 CALL_STOP_TOKEN = 200012
 RETURN_STOP_TOKEN = 200002
 _ROLES = ("system", "developer", "user", "assistant", "tool")
-# Neurons per million tokens (input, output): Cloudflare bills $0.011 per 1,000 neurons (WIRE.md prices)
+# Neurons per million tokens (input, output): Cloudflare bills $0.011 per 1,000 neurons (docs/wire.md, prices)
 _NEURONS_PER_MILLION = {
     "@cf/openai/gpt-oss-120b": (31_818.0, 68_182.0),
     "@cf/openai/gpt-oss-20b": (18_182.0, 27_273.0),

@@ -1,6 +1,6 @@
 """Cloudflare's v4 API envelope: success and error bodies, error codes, and the error the emulator raises.
 
-Codes and messages follow Cloudflare's Workers AI and API error tables (see WIRE.md, "Errors"). Every module of the
+Codes and messages follow Cloudflare's Workers AI and API error tables (see docs/wire.md, "Errors"). Every module of the
 emulator reports a client-visible failure by raising `CloudflareError`; the app turns it into the envelope once.
 """
 

@@ -5,7 +5,7 @@ Two kinds of script, both immutable values:
 - `Reply(json=..., status=..., headers=..., body=..., content_type=..., delay=...)` is sent as is, whatever was asked.
 - `Fault.<kind>(...)` bends the emulator's own behaviour: errors in Cloudflare's envelope (`rate_limited`,
   `daily_limit_exceeded`, `server_error`, `error`), a non-JSON gateway page (`bad_gateway_html`), transport trouble
-  (`delay`, `disconnect`, `disconnect_midway`, `truncated_json`), and gpt-oss quirks from WIRE.md (`leaked_tool_call`,
+  (`delay`, `disconnect`, `disconnect_midway`, `truncated_json`), and gpt-oss quirks from docs/wire.md (`leaked_tool_call`,
   `reasoning_only`). Every constructor takes `delay=` (seconds to wait before answering).
 
 The queue (in `state.py`) applies scripts first in, first out, each to the next request on a matching route.
@@ -127,13 +127,13 @@ class Fault:
     def leaked_tool_call(
         cls, name: str | None = None, arguments: Mapping[str, Any] | None = None, *, delay: float = 0.0
     ) -> Fault:
-        """WIRE.md quirk 2: the tool call comes back as answer text `{"name": ..., "arguments": {...}}`, with no
+        """docs/wire.md quirk 2: the tool call comes back as answer text `{"name": ..., "arguments": {...}}`, with no
         function_call item. Defaults to the call the emulator would have made."""
         return cls("leaked_tool_call", tool_name=name, tool_arguments=arguments, delay=delay)
 
     @classmethod
     def reasoning_only(cls, *, delay: float = 0.0) -> Fault:
-        """WIRE.md quirk 3: reasoning used the whole budget; `incomplete`, no message and no tool call."""
+        """docs/wire.md quirk 3: reasoning used the whole budget; `incomplete`, no message and no tool call."""
         return cls("reasoning_only", delay=delay)
 
 

@@ -1,6 +1,6 @@
 """The Responses surface (`/ai/v1/responses`, and `/ai/run/{model}` for gpt-oss): request checks and reply objects.
 
-Replies carry vLLM's field set (what serves gpt-oss at Cloudflare; WIRE.md "Reply (Responses)"), the request's
+Replies carry vLLM's field set (what serves gpt-oss at Cloudflare; docs/wire.md "The Responses reply"), the request's
 parameters echoed back, and ids shaped like Cloudflare's (`resp_`, `rs_`, `msg_`, `fc_` + `call_` sharing a hex).
 """
 

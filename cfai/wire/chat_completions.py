@@ -1,6 +1,6 @@
 """Token streaming over Cloudflare's Chat Completions route, expressed in Responses terms.
 
-Cloudflare streams gpt-oss only on `/ai/v1/chat/completions` (WIRE.md). `chat_request_from` rewrites a Responses
+Cloudflare streams gpt-oss only on `/ai/v1/chat/completions` (docs/wire.md). `chat_request_from` rewrites a Responses
 request into that dialect, and `ChatCompletionsStreamReader` turns its SSE chunks back into our stream events, so the
 adapters never learn which route served them. Recorded quirks handled here: reasoning in `delta.reasoning_content`,
 a first delta with empty content, the final usage chunk sent twice (usage is taken, never added), float `neurons`.

@@ -1,7 +1,7 @@
 """Building Responses requests: the item shapes of `input`, tool definitions, and the request body itself.
 
 Pure functions returning new dicts. The rules come from what Cloudflare and other stateless Responses servers accept:
-no `store`, no `previous_response_id`, no null fields, no empty `tools` list (ANCHORS.md, pitfalls).
+no `store`, no `previous_response_id`, no null fields, no empty `tools` list (docs/alternatives.md, pitfalls).
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def function_call_output_item(call_id: str, output: str | Any) -> dict[str, Any]
 def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
     """Returns the schema with local `$ref`s to `$defs`/`definitions` replaced by their targets.
 
-    gpt-oss does not follow references well (WIRE.md, quirk 4). Recursive references are left as they are after
+    gpt-oss does not follow references well (docs/wire.md, quirk 4). Recursive references are left as they are after
     one expansion, so the result stays finite; the definitions they point to are then kept so they still resolve.
     """
     definitions: dict[str, Any] = {**schema.get("definitions", {}), **schema.get("$defs", {})}

@@ -34,7 +34,7 @@ RECORDED = "openai-responses-stream-tool-call.sse"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
 
 
-# Building Responses SSE the way OpenAI's grammar lays it out (WIRE.md, Streaming).
+# Building Responses SSE the way OpenAI's grammar lays it out (docs/wire.md, Streaming).
 
 
 def pieces(text: str, size: int) -> list[str]:

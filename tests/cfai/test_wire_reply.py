@@ -158,7 +158,7 @@ def test_reply_from_bytes_errors():
         reply_from_bytes(b'{"status": "failed", "output": []}')
 
 
-# Salvage of forced tool calls that came back as answer text (WIRE.md, quirk 2).
+# Salvage of forced tool calls that came back as answer text (docs/wire.md, quirk 2).
 
 TOOLS = [{"type": "function", "name": "get_weather"}, {"type": "function", "name": "get_time"}]
 LEAKED = '{"name": "get_weather", "arguments": {"city": "Paris"}}'

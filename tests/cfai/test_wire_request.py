@@ -197,7 +197,7 @@ def test_tool_choice_must_name_a_bound_tool(choice):
         tool_choice_value(choice, ["get_weather"])
 
 
-# inline_refs: gpt-oss follows inlined schemas better than $ref (WIRE.md, quirk 4).
+# inline_refs: gpt-oss follows inlined schemas better than $ref (docs/wire.md, quirk 4).
 
 
 def test_inline_refs_nested_definitions():
