@@ -5,8 +5,8 @@ Two kinds of script, both immutable values:
 - `Reply(json=..., status=..., headers=..., body=..., content_type=..., delay=...)` is sent as is, whatever was asked.
 - `Fault.<kind>(...)` bends the emulator's own behaviour: errors in Cloudflare's envelope (`rate_limited`,
   `daily_limit_exceeded`, `server_error`, `error`), a non-JSON gateway page (`bad_gateway_html`), transport trouble
-  (`delay`, `disconnect`, `disconnect_midway`, `truncated_json`), and gpt-oss quirks from docs/wire.md (`leaked_tool_call`,
-  `reasoning_only`). Every constructor takes `delay=` (seconds to wait before answering).
+  (`delay`, `disconnect`, `disconnect_midway`, `truncated_json`), and gpt-oss quirks from docs/wire.md
+  (`leaked_tool_call`, `reasoning_only`). Every constructor takes `delay=` (seconds to wait before answering).
 
 The queue (in `state.py`) applies scripts first in, first out, each to the next request on a matching route.
 """

@@ -50,8 +50,13 @@ def test_body_keeps_unicode_unescaped(call, script, fixtures):
         ({"CF_ACCOUNT_ID": OTHER_ACCOUNT, "CLOUDFLARE_AUTH_TOKEN": "tok-auth"}, OTHER_ACCOUNT, "tok-auth"),
         ({"CF_ACCOUNT_ID": OTHER_ACCOUNT, "CF_AI_API_TOKEN": "tok-cf-ai"}, OTHER_ACCOUNT, "tok-cf-ai"),
         (
-            {"CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT, "CF_ACCOUNT_ID": "1" * 32, "CLOUDFLARE_API_TOKEN": "first",
-             "CLOUDFLARE_AUTH_TOKEN": "second", "CF_AI_API_TOKEN": "third"},
+            {
+                "CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT,
+                "CF_ACCOUNT_ID": "1" * 32,
+                "CLOUDFLARE_API_TOKEN": "first",
+                "CLOUDFLARE_AUTH_TOKEN": "second",
+                "CF_AI_API_TOKEN": "third",
+            },
             OTHER_ACCOUNT,
             "first",
         ),
@@ -61,8 +66,16 @@ def test_body_keeps_unicode_unescaped(call, script, fixtures):
             "second",
         ),
         # An empty variable counts as unset, so it does not hide its alias.
-        ({"CLOUDFLARE_ACCOUNT_ID": "", "CF_ACCOUNT_ID": OTHER_ACCOUNT, "CLOUDFLARE_API_TOKEN": "",
-          "CF_AI_API_TOKEN": "third"}, OTHER_ACCOUNT, "third"),
+        (
+            {
+                "CLOUDFLARE_ACCOUNT_ID": "",
+                "CF_ACCOUNT_ID": OTHER_ACCOUNT,
+                "CLOUDFLARE_API_TOKEN": "",
+                "CF_AI_API_TOKEN": "third",
+            },
+            OTHER_ACCOUNT,
+            "third",
+        ),
         # A token pasted from a file keeps no trailing newline.
         ({"CLOUDFLARE_ACCOUNT_ID": OTHER_ACCOUNT, "CLOUDFLARE_API_TOKEN": " tok-api\n"}, OTHER_ACCOUNT, "tok-api"),
     ],

@@ -64,14 +64,25 @@ def test_cloudflare_error_fixtures(call, script, fixtures, body, fixture, status
     [
         (
             400,
-            {"error": {"message": "This model's maximum context length is 128000 tokens. However, you requested "
-                       "131072 tokens.", "type": "invalid_request_error", "code": "context_length_exceeded"}},
+            {
+                "error": {
+                    "message": "This model's maximum context length is 128000 tokens. However, you requested "
+                    "131072 tokens.",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            },
             ContextWindowExceededError,
             None,
             "maximum context length is 128000 tokens",
         ),
-        (401, {"error": {"message": "Invalid bearer token", "code": 401}}, AuthenticationError, 401,
-         "Invalid bearer token"),
+        (
+            401,
+            {"error": {"message": "Invalid bearer token", "code": 401}},
+            AuthenticationError,
+            401,
+            "Invalid bearer token",
+        ),
         (403, {"error": "token lacks scope"}, PermissionDeniedError, None, "token lacks scope"),
         (404, {"error": {"message": "No such model", "code": 5007}}, NotFoundError, 5007, "No such model"),
     ],
@@ -88,8 +99,13 @@ def test_openai_style_errors(call, script, body, status, payload, kind, code, te
 def test_cloudflare_context_overflow_is_its_own_error(call, script, body):
     envelope = {
         "success": False,
-        "errors": [{"code": 5021, "message": "AiError: The estimated number of input and maximum output tokens "
-                    "(140000) exceeded this model context window limit (128000)."}],
+        "errors": [
+            {
+                "code": 5021,
+                "message": "AiError: The estimated number of input and maximum output tokens "
+                "(140000) exceeded this model context window limit (128000).",
+            }
+        ],
     }
     server = script(error_reply(400, json.dumps(envelope).encode()))
     with pytest.raises(ContextWindowExceededError) as caught:
@@ -138,9 +154,20 @@ def test_unfamiliar_json_error_body_is_quoted(call, script, body):
 
 @pytest.mark.parametrize(
     ("status", "kind"),
-    [(400, BadRequestError), (413, BadRequestError), (422, BadRequestError), (401, AuthenticationError),
-     (403, PermissionDeniedError), (404, NotFoundError), (429, RateLimitError), (500, InternalServerError),
-     (504, InternalServerError), (405, APIStatusError), (408, APIStatusError), (409, APIStatusError)],
+    [
+        (400, BadRequestError),
+        (413, BadRequestError),
+        (422, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (429, RateLimitError),
+        (500, InternalServerError),
+        (504, InternalServerError),
+        (405, APIStatusError),
+        (408, APIStatusError),
+        (409, APIStatusError),
+    ],
 )
 def test_status_table(status, kind):
     error = error_from_status(status, b'{"errors": [{"code": 1, "message": "m"}]}', {})
@@ -223,7 +250,10 @@ def test_token_is_never_in_messages_reprs_or_strings(call, script, body, token):
         errors.append(caught.value)
 
     assert [type(error) for error in errors] == [
-        AuthenticationError, InternalServerError, InternalServerError, APIConnectionError
+        AuthenticationError,
+        InternalServerError,
+        InternalServerError,
+        APIConnectionError,
     ]
     assert "[redacted]" in str(errors[0])
     for error in errors:
@@ -244,8 +274,14 @@ def test_redact_leaves_short_or_empty_secrets_alone():
 def test_exception_tree():
     assert issubclass(APITimeoutError, APIConnectionError)
     assert issubclass(ContextWindowExceededError, BadRequestError)
-    for kind in (BadRequestError, AuthenticationError, PermissionDeniedError, NotFoundError, RateLimitError,
-                 InternalServerError):
+    for kind in (
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        RateLimitError,
+        InternalServerError,
+    ):
         assert issubclass(kind, APIStatusError)
     for kind in (APIConnectionError, APIStatusError, ResponseFailedError, ResponseFormatError):
         assert issubclass(kind, WorkersAIError)

@@ -58,8 +58,11 @@ def http_date(timestamp: float) -> str:
         (ResponseFormatError("cut"), False),
         (ResponseFailedError("failed"), False),
     ],
-    ids=lambda value: repr(value) if isinstance(value, bool) else f"{type(value).__name__}-"
-    + str(getattr(value, "status_code", "")) + str(getattr(value, "code", "") or ""),
+    ids=lambda value: (
+        repr(value)
+        if isinstance(value, bool)
+        else f"{type(value).__name__}-" + str(getattr(value, "status_code", "")) + str(getattr(value, "code", "") or "")
+    ),
 )
 def test_which_errors_are_retried(error: WorkersAIError, retried: bool):
     assert is_retryable(error) is retried
@@ -171,8 +174,19 @@ def failure(code: int, fixtures=None, fixture: str | None = None, **headers: str
         lambda fx: httpx.ReadTimeout("read timed out"),
         lambda fx: httpx.ConnectTimeout("connect timed out"),
     ],
-    ids=["408", "409", "429-3040", "500", "502", "503", "504", "connect", "protocol", "read-timeout",
-         "connect-timeout"],
+    ids=[
+        "408",
+        "409",
+        "429-3040",
+        "500",
+        "502",
+        "503",
+        "504",
+        "connect",
+        "protocol",
+        "read-timeout",
+        "connect-timeout",
+    ],
 )
 def test_transient_failures_are_retried(call, script, fixtures, body, first):
     server = script(first(fixtures), ok(fixtures))

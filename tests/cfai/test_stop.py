@@ -113,8 +113,12 @@ def test_other_events_pass_through_even_after_the_stop():
 
 
 def answer(text: str) -> dict:
-    return {"id": "resp_s", "model": "m", "status": "completed",
-            "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}]}
+    return {
+        "id": "resp_s",
+        "model": "m",
+        "status": "completed",
+        "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}],
+    }
 
 
 def test_create_applies_stop(call, script, body):
@@ -134,8 +138,13 @@ def test_buffered_stream_applies_stop(call, script, body):
 
 def test_sse_stream_applies_stop_split_across_deltas(call, script, chunked, body):
     words = ["Step one. Step two.\nObs", "erv", "ation: done.", " Step three."]
-    events = [{"type": "response.output_item.added", "output_index": 0,
-               "item": {"type": "message", "role": "assistant", "content": []}}]
+    events = [
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {"type": "message", "role": "assistant", "content": []},
+        }
+    ]
     events += [{"type": "response.output_text.delta", "output_index": 0, "delta": word} for word in words]
     events.append({"type": "response.completed", "response": answer("".join(words))})
     data = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
