@@ -11,12 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cfai.lazy_exports import lazy_exports
-from cfai.version import __version__
+from cfai.version import __version__ as __version__
 
 if TYPE_CHECKING:
-    from cfai.catalog import DEFAULT_MODEL, ModelInfo, get_model_info
-    from cfai.config import ConfigurationError, StreamMode
-    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+    from cfai.catalog import DEFAULT_MODEL as DEFAULT_MODEL
+    from cfai.catalog import ModelInfo as ModelInfo
+    from cfai.catalog import get_model_info as get_model_info
+    from cfai.config import ConfigurationError as ConfigurationError
+    from cfai.config import StreamMode as StreamMode
+    from cfai.transport import AsyncWorkersAIClient as AsyncWorkersAIClient
+    from cfai.transport import WorkersAIClient as WorkersAIClient
 
 _EXPORTS = {
     "DEFAULT_MODEL": "cfai.catalog",
@@ -28,16 +32,12 @@ _EXPORTS = {
     "WorkersAIClient": "cfai.transport",
 }
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "AsyncWorkersAIClient",
-    "ConfigurationError",
-    "ModelInfo",
-    "StreamMode",
-    "WorkersAIClient",
-    "__version__",
-    "get_model_info",
-]
+__all__ = sorted(
+    [
+        *_EXPORTS,
+        "__version__",
+    ]
+)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -61,5 +61,5 @@ def retry_delay(
     if retry_after is not None:
         return retry_after if retry_after <= policy.max_retry_after else None
     backoff = min(policy.initial_delay * 2**attempt, policy.max_delay)
-    # Full jitter in the upper half: spreads a burst of clients without ever retrying at once.
+    # Equal jitter: half the backoff is fixed, half random, so a burst of clients spreads out but none retries at once.
     return float(backoff * (0.5 + 0.5 * rand()))

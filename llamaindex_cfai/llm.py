@@ -57,7 +57,7 @@ from llamaindex_cfai.convert import (
     user_message,
     without_extra_tool_calls,
 )
-from llamaindex_cfai.stream import ChatStream
+from llamaindex_cfai.stream import ChunkFolder
 from llamaindex_cfai.structured import JSONSchemaProgram
 
 if TYPE_CHECKING:
@@ -211,18 +211,18 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
         return response_from_reply(reply)
 
     @staticmethod
-    def _chunk(chat_stream: ChatStream, event: StreamEvent) -> ChatResponse:
+    def _chunk(chat_stream: ChunkFolder, event: StreamEvent) -> ChatResponse:
         if isinstance(event, ReplyDone):
             _warn_about(event.reply)
         return chat_stream.chunk_from_event(event)
 
     def _stream(self, request: _Request) -> Iterator[ChatResponse]:
-        chat_stream = ChatStream(model=request.body["model"])
+        chat_stream = ChunkFolder(model=request.body["model"])
         for event in self.client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)
 
     async def _astream(self, request: _Request) -> AsyncIterator[ChatResponse]:
-        chat_stream = ChatStream(model=request.body["model"])
+        chat_stream = ChunkFolder(model=request.body["model"])
         async for event in self.async_client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)
 

@@ -29,7 +29,7 @@ from llamaindex_cfai.convert import message_from_reply, response_from_reply
 
 
 @dataclass(slots=True)
-class ChatStream:
+class ChunkFolder:
     """What a stream has said so far; `chunk_from_event` returns the chunk to yield for each event.
 
     Text and reasoning are kept as running strings rather than re-joined from every delta on every chunk, which made

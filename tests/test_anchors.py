@@ -24,7 +24,7 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 from pytest_socket import enable_socket, socket_allow_hosts
 
-from cfai.emulator import Emulator, Fault, Reply
+from cfai.emulator import CannedReply, Emulator, Fault
 from cfai.errors import APITimeoutError, AuthenticationError, RateLimitError, WorkersAIError
 from langchain_cfai import ChatWorkersAI
 from llamaindex_cfai import WorkersAI
@@ -636,7 +636,7 @@ def test_unknown_stream_event_types_are_ignored(adapter: str, workers_ai_emulato
             sse("response.completed", response=reply),
         ]
     )
-    workers_ai_emulator.enqueue(Reply(body=body, content_type="text/event-stream"))
+    workers_ai_emulator.enqueue(CannedReply(body=body, content_type="text/event-stream"))
     chunks = list(stream(make(adapter, workers_ai_emulator), "Hi"))
     text = "".join(c.text if adapter == "langchain" else c.delta for c in chunks)
     assert (text, reasoning_of(chunks), usage_chunks(chunks)) == ("Hello there", "Hm.", [len(chunks) - 1])

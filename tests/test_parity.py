@@ -18,7 +18,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ThinkingBlock, ToolCallBlock
 
-from cfai.emulator import Emulator, Fault, Reply
+from cfai.emulator import CannedReply, Emulator, Fault
 from cfai.errors import (
     ContextWindowExceededError,
     DroppedInputWarning,
@@ -242,7 +242,7 @@ def a_retry_after_above_the_cap_is_raised_not_cut_short(adapter: Adapter, emulat
 def an_escaped_echo_of_the_token_is_redacted(adapter: Adapter, emulator: Emulator) -> None:
     token = "tok/with+chars=="
     echo = '{"errors": [{"code": 10000, "message": "bad token tok\\/with+chars=="}], "echo": "tok\\u002fwith+chars=="}'
-    emulator.enqueue(Reply(status=401, body=echo, content_type="application/json"))
+    emulator.enqueue(CannedReply(status=401, body=echo, content_type="application/json"))
     with pytest.raises(Exception) as raised:
         adapter.ask(adapter.make(emulator, api_token=token), "Hi")
     assert token not in str(raised.value) and token not in str(raised.value.body)

@@ -26,22 +26,25 @@ from typing import TYPE_CHECKING
 from cfai.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from cfai.emulator.app import create_app
-    from cfai.emulator.faults import Fault, Reply, Route, Script
-    from cfai.emulator.server import Emulator
-    from cfai.emulator.state import (
-        DEFAULT_ACCOUNT_ID,
-        DEFAULT_MODELS,
-        EmulatorSettings,
-        EmulatorState,
-        RecordedRequest,
-        StreamMode,
-    )
+    from cfai.emulator.app import create_app as create_app
+    from cfai.emulator.faults import CannedReply as CannedReply
+    from cfai.emulator.faults import Fault as Fault
+    from cfai.emulator.faults import Reply as Reply
+    from cfai.emulator.faults import Route as Route
+    from cfai.emulator.faults import Script as Script
+    from cfai.emulator.server import Emulator as Emulator
+    from cfai.emulator.state import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT_ID
+    from cfai.emulator.state import DEFAULT_MODELS as DEFAULT_MODELS
+    from cfai.emulator.state import EmulatorSettings as EmulatorSettings
+    from cfai.emulator.state import EmulatorState as EmulatorState
+    from cfai.emulator.state import RecordedRequest as RecordedRequest
+    from cfai.emulator.state import ResponsesStreaming as ResponsesStreaming
 
 # Exports load on first use, so that the pytest plugin (a submodule) costs nothing until its fixtures run.
 _EXPORTS = {
     "create_app": "cfai.emulator.app",
     "Fault": "cfai.emulator.faults",
+    "CannedReply": "cfai.emulator.faults",
     "Reply": "cfai.emulator.faults",
     "Route": "cfai.emulator.faults",
     "Script": "cfai.emulator.faults",
@@ -51,22 +54,10 @@ _EXPORTS = {
     "EmulatorSettings": "cfai.emulator.state",
     "EmulatorState": "cfai.emulator.state",
     "RecordedRequest": "cfai.emulator.state",
-    "StreamMode": "cfai.emulator.state",
+    "ResponsesStreaming": "cfai.emulator.state",
 }
-__all__ = [
-    "DEFAULT_ACCOUNT_ID",
-    "DEFAULT_MODELS",
-    "Emulator",
-    "EmulatorSettings",
-    "EmulatorState",
-    "Fault",
-    "RecordedRequest",
-    "Reply",
-    "Route",
-    "Script",
-    "StreamMode",
-    "create_app",
-]
+# Public names, from the one table above.
+__all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

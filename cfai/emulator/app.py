@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from cfai.catalog import EmbeddingModelInfo
 from cfai.emulator import chat_api, embeddings_api, envelope, model, queue, responses_api, streams, validation
 from cfai.emulator.envelope import CloudflareError
-from cfai.emulator.faults import Fault, Reply, Route, Script, apply_to_turn
+from cfai.emulator.faults import CannedReply, Fault, Route, Script, apply_to_turn
 from cfai.emulator.state import EmulatorState, RecordedRequest
 
 ACCOUNT_PREFIX = "/client/v4/accounts/{account_id}"
@@ -119,7 +119,7 @@ async def _respond(
     state: EmulatorState, route: Route, request: Request, body: bytes, parsed: Any, script: Script | None, ray: str
 ) -> Any:
     fault = script if isinstance(script, Fault) else None
-    if isinstance(script, Reply):
+    if isinstance(script, CannedReply):
         content, media_type = script.content()
         return Response(content, script.status, headers={**script.headers, "cf-ray": ray}, media_type=media_type)
     if fault is not None and fault.kind == "error":

@@ -2,7 +2,8 @@
 
 Two kinds of script, both immutable values:
 
-- `Reply(json=..., status=..., headers=..., body=..., content_type=..., delay=...)` is sent as is, whatever was asked.
+- `CannedReply(json=..., status=..., headers=..., body=..., content_type=..., delay=...)` is sent as is,
+  whatever was asked.
 - `Fault.<kind>(...)` bends the emulator's own behaviour: errors in Cloudflare's envelope (`rate_limited`,
   `daily_limit_exceeded`, `server_error`, `error`), a non-JSON gateway page (`bad_gateway_html`), transport trouble
   (`delay`, `disconnect`, `disconnect_midway`, `truncated_json`), and gpt-oss quirks from docs/wire.md
@@ -35,7 +36,7 @@ FaultKind = Literal[
 
 
 @dataclass(frozen=True)
-class Reply:
+class CannedReply:
     """A reply sent verbatim: `json` (any JSON value) or raw `body`, with `status`, `headers` and `content_type`."""
 
     json: Any = None
@@ -137,7 +138,9 @@ class Fault:
         return cls("reasoning_only", delay=delay)
 
 
-Script = Reply | Fault
+Script = CannedReply | Fault
+# The name this class first had.
+Reply = CannedReply
 
 
 def _retry_after(value: float | str) -> str:

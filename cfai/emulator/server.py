@@ -25,7 +25,7 @@ from cfai.emulator.state import (
     EmulatorSettings,
     EmulatorState,
     RecordedRequest,
-    StreamMode,
+    ResponsesStreaming,
 )
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Emulator:
         *,
         host: str = "127.0.0.1",
         models: Collection[str] = DEFAULT_MODELS,
-        stream_mode: StreamMode = "ignore",
+        stream_mode: ResponsesStreaming = "ignore",
         context_window: int = 128_000,
         batch_pending_polls: int = 2,
         allow_remote: bool = False,
@@ -151,7 +151,7 @@ class Emulator:
         return self.state.requests
 
     def enqueue(self, script: Script, *, route: Route | None = None, times: int = 1) -> None:
-        """Queue a `Reply` or `Fault` for the next `times` requests on `route` ("responses", "run",
+        """Queue a `CannedReply` or `Fault` for the next `times` requests on `route` ("responses", "run",
         "chat_completions", "embeddings"; None for any). Scripts apply first in, first out, after authentication;
         on "run" they apply to batch submissions and polls too."""
         self.state.enqueue(script, route, times)

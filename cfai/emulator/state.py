@@ -18,7 +18,7 @@ from cfai.catalog import EMBEDDING_MODELS
 from cfai.emulator.faults import Route, Script
 from cfai.emulator.queue import ItemFailure, ItemOutcome, Job, ResultShape, new_request_id, poll_result
 
-StreamMode = Literal["ignore", "sse", "reject"]
+ResponsesStreaming = Literal["ignore", "sse", "reject"]
 DEFAULT_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 DEFAULT_MODELS = frozenset({"@cf/openai/gpt-oss-120b", "@cf/openai/gpt-oss-20b"})
 _SESSION_LIMIT = 1024  # prompt-cache sessions kept (oldest dropped), so a long-running emulator stays small
@@ -44,7 +44,7 @@ class EmulatorSettings:
     account_id: str = DEFAULT_ACCOUNT_ID
     models: frozenset[str] = DEFAULT_MODELS
     embedding_models: frozenset[str] = frozenset(EMBEDDING_MODELS)
-    stream_mode: StreamMode = "ignore"
+    stream_mode: ResponsesStreaming = "ignore"
     context_window: int = 128_000
     batch_pending_polls: int = 2
     batch_pending_seconds: float = 0.0

@@ -21,13 +21,13 @@ from cfai.wire import (
     reply_from_json,
 )
 from llamaindex_cfai.convert import response_from_reply, tool_selections_from_message
-from llamaindex_cfai.stream import ChatStream
+from llamaindex_cfai.stream import ChunkFolder
 
 USAGE_KEYS = {"prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens", "cached_tokens"}
 
 
 def fold(events: list[StreamEvent]) -> list[Any]:
-    chat_stream = ChatStream(model="@cf/openai/gpt-oss-120b")
+    chat_stream = ChunkFolder(model="@cf/openai/gpt-oss-120b")
     return [chat_stream.chunk_from_event(event) for event in events]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cfai.emulator import Emulator, Fault, Reply
+from cfai.emulator import CannedReply, Emulator, Fault
 
 
 async def test_rate_limited_with_and_without_retry_after(
@@ -90,8 +90,8 @@ async def test_reasoning_only_on_responses_and_run(client: httpx.AsyncClient, em
 
 async def test_scripted_reply_is_sent_as_is(client: httpx.AsyncClient, emulator: Emulator, kit: Any) -> None:
     canned = kit.fixture_json("responses-tool-call.json")
-    emulator.enqueue(Reply(json=canned, headers={"x-extra": "1"}))
-    emulator.enqueue(Reply(body="event: x\ndata: {}\n\n", content_type="text/event-stream", status=201))
+    emulator.enqueue(CannedReply(json=canned, headers={"x-extra": "1"}))
+    emulator.enqueue(CannedReply(body="event: x\ndata: {}\n\n", content_type="text/event-stream", status=201))
     first = await client.post("/responses", json=kit.body("anything"))
     assert first.json() == canned and first.headers["x-extra"] == "1" and first.headers["cf-ray"]
     second = await client.post("/responses", json={"not": "even valid"})
@@ -102,9 +102,9 @@ async def test_scripted_reply_is_sent_as_is(client: httpx.AsyncClient, emulator:
 async def test_queue_matches_routes_in_order_and_after_authentication(
     client: httpx.AsyncClient, emulator: Emulator, kit: Any
 ) -> None:
-    emulator.enqueue(Reply(json={"n": 1}, status=202), route="chat_completions")
-    emulator.enqueue(Reply(json={"n": 2}), times=2)
-    emulator.enqueue(Reply(json={"n": 3}))
+    emulator.enqueue(CannedReply(json={"n": 1}, status=202), route="chat_completions")
+    emulator.enqueue(CannedReply(json={"n": 2}), times=2)
+    emulator.enqueue(CannedReply(json={"n": 3}))
     assert emulator.pending_scripts == 4
     unauthorised = await client.post("/responses", json=kit.body(), headers={"Authorization": "Bearer no"})
     assert unauthorised.status_code == 401  # gatekeeping comes first and consumes nothing
