@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,7 +21,11 @@ def _clean_cloudflare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fresh_pools(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shared connection pools start empty for the test, so what it opens and closes is its own."""
+def fresh_pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shared connection pools start empty for the test, so what it opens and closes is its own; a
+    synchronous pool it left open is closed afterwards, so its sockets never warn in a later test."""
     monkeypatch.setattr(pools, "_sync", None)
     monkeypatch.setattr(pools, "_async", weakref.WeakKeyDictionary())
+    yield
+    if pools._sync is not None:
+        pools._sync.client.close()

@@ -57,6 +57,7 @@ def built(monkeypatch: pytest.MonkeyPatch, fresh_pools: None) -> list[str]:
 
 @pytest.fixture
 def resource_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    gc.collect()  # what earlier tests left behind warns now, before this test's record starts
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
