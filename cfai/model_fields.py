@@ -40,6 +40,7 @@ from cfai.config import (
 )
 
 if TYPE_CHECKING:
+    from cfai.binding import BindingClient
     from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = ["ConnectionFields"]
@@ -86,6 +87,14 @@ class ConnectionFields(BaseModel):
     http_async_client: Any = Field(
         default=None, exclude=True, repr=False, description="Your httpx.AsyncClient, never closed."
     )
+    # Not a connection setting: never compared by value, serialized, copied or pickled (see __getstate__).
+    binding: Any = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="A Workers AI binding (env.AI in a Python Worker) in place of HTTP: no account id or token; "
+        "async calls only (cfai.binding).",
+    )
 
     _clients: ModelClients = PrivateAttr(default_factory=ModelClients)
 
@@ -117,6 +126,17 @@ class ConnectionFields(BaseModel):
         copied._clients = ModelClients()
         return copied
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # The Worker's binding is shared by copies, never copied (a JavaScript object cannot be).
+        memo = {} if memo is None else memo
+        memo[id(self.binding)] = self.binding
+        return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # A binding lives in its Worker and cannot travel: a pickled model arrives without one.
+        state = super().__getstate__()
+        return {**state, "__dict__": {**state["__dict__"], "binding": None}}
+
     def client_settings(self) -> ClientSettings:
         """The settings the core clients are built from (`stream_mode` too, on classes that have one)."""
         settings = {name: getattr(self, name) for name in CLIENT_SETTING_NAMES if hasattr(self, name)}
@@ -125,11 +145,20 @@ class ConnectionFields(BaseModel):
     @property
     def client(self) -> WorkersAIClient:
         """The synchronous core client this model sends requests with (built on first use)."""
+        if self.binding is not None:
+            from cfai.binding import async_only_error
+
+            raise async_only_error(type(self).__name__)
         return self._clients.sync(self.client_settings(), self.http_client)
 
     @property
-    def async_client(self) -> AsyncWorkersAIClient:
-        """The asynchronous core client this model sends requests with (built on first use)."""
+    def async_client(self) -> AsyncWorkersAIClient | BindingClient:
+        """The asynchronous core client this model sends requests with (built on first use); with a `binding`, the
+        client that calls it."""
+        if self.binding is not None:
+            from cfai.binding import BindingClient
+
+            return BindingClient(self.binding, max_retries=self.max_retries)
         return self._clients.async_(self.client_settings(), self.http_async_client)
 
     def close(self) -> None:

@@ -118,7 +118,9 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
         super().__init__(**data)
         # Fail at construction, not at the first request, when the token or account id is missing or invalid; here
         # rather than in a validator so the error stays a ConfigurationError instead of a pydantic ValidationError.
-        resolve_config(**self.client_settings())
+        # A Workers binding needs neither.
+        if self.binding is None:
+            resolve_config(**self.client_settings())
 
     @field_validator("reasoning_effort", mode="before")
     @classmethod

@@ -1,0 +1,180 @@
+"""A Cloudflare Workers AI binding (`env.AI` inside a Python Worker) in place of HTTP.
+
+Inside a Worker, Workers AI is reached through the binding's `await env.AI.run(model, inputs)`, with no account id,
+token or URL. `BindingClient` is the asynchronous core client for it: the same Responses body as over HTTP (without
+`model`, which `run` takes apart), the same reply parsing and the same exit (`ReplyFinisher`), so a reply reads the
+same whichever way it came. The binding serves gpt-oss without streaming, so `stream()` replays the whole reply as
+stream events (the "buffered" stream mode).
+
+Python Workers run on Pyodide: there the body is handed over as a JavaScript object (`pyodide.ffi.to_js` with
+`Object.fromEntries`, as Cloudflare's Python Workers documentation shows) and the result comes back through
+`.to_py()`. Elsewhere (tests, a fake binding) plain dicts pass both ways and pyodide is never imported.
+
+A binding raises JavaScript exceptions that carry only a message such as `"AiError: 3040: Capacity temporarily
+exceeded"`. Cloudflare's numeric code in that message decides the error class, as the code of an HTTP reply's v4
+envelope does (docs/wire.md, Errors); a message with no known code becomes an `InternalServerError`. Retries follow
+the transport's policy (`cfai.retry`): capacity errors and server failures are tried again, up to `max_retries`.
+
+Workers run everything on an event loop, so there is no synchronous binding client: the sync entry points of the
+adapters raise `AsyncOnlyError` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from cfai.config import StreamMode
+from cfai.errors import APIStatusError, WorkersAIError, error_from_status
+from cfai.retry import RetryPolicy, retry_delay
+from cfai.wire.accumulator import replay
+from cfai.wire.finish import ReplyFinisher
+from cfai.wire.reply import reply_from_json
+from cfai.wire.types import Reply, StreamEvent
+
+__all__ = ["AsyncOnlyError", "Binding", "BindingClient", "error_from_binding", "running_in_pyodide"]
+
+
+class Binding(Protocol):
+    """What a Workers AI binding offers: `run(model, inputs)` returning an awaitable result."""
+
+    def run(self, model: str, inputs: Any) -> Any: ...
+
+
+class AsyncOnlyError(RuntimeError):
+    """A synchronous call on a model that holds a Workers binding: Workers only run asynchronous code."""
+
+
+def async_only_error(what: str = "This model") -> AsyncOnlyError:
+    return AsyncOnlyError(
+        f"{what} calls Workers AI through a Workers binding, and Workers run asynchronous code only: use the async "
+        "methods (`await llm.ainvoke(...)`, `astream`, `abatch`; LlamaIndex: `achat`, `astream_chat`, `acomplete`)."
+    )
+
+
+# Cloudflare's error codes (docs/wire.md, Errors) and the HTTP status each comes with on the REST API.
+_STATUS_BY_CODE: Mapping[int, int] = {
+    10000: 401,
+    7003: 404,
+    7001: 405,
+    5007: 400,
+    3042: 400,
+    5006: 400,
+    3006: 413,
+    3007: 408,
+    3008: 408,
+    3040: 429,
+    3036: 429,
+    8006: 400,
+}
+_CODE = re.compile(r"(?<!\d)(\d{4,5})(?!\d)")
+_HTTP_PREFIX = re.compile(r"^Workers AI returned HTTP \d+")
+
+
+def _code_in(message: str) -> int | None:
+    return next((int(found) for found in _CODE.findall(message) if int(found) in _STATUS_BY_CODE), None)
+
+
+def error_from_binding(error: BaseException) -> APIStatusError:
+    """The `cfai.errors` error for what a binding raised, typed by the Cloudflare code its message carries."""
+    message = str(error).strip() or type(error).__name__
+    code = _code_in(message)
+    status = _STATUS_BY_CODE.get(code, 500) if code is not None else 500
+    envelope = {"success": False, "errors": [{"code": code, "message": message}]}
+    typed = error_from_status(status, json.dumps(envelope).encode(), {})
+    # The same class, code and advice as an HTTP reply with this code; worded for a binding, which has no HTTP status.
+    reworded = _HTTP_PREFIX.sub("The Workers AI binding failed", typed.message, count=1)
+    return type(typed)(reworded, status_code=status, code=code, body=typed.body)
+
+
+def running_in_pyodide() -> bool:
+    """True inside a Python Worker (Pyodide compiles CPython to WebAssembly for the emscripten platform)."""
+    return sys.platform == "emscripten"
+
+
+def _to_js(inputs: dict[str, Any]) -> Any:
+    if not running_in_pyodide():
+        return inputs
+    import js  # type: ignore[import-not-found]  # Pyodide's bridge to the JavaScript globals
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    # Without the converter, dicts would become JavaScript Maps, which the binding does not read as objects.
+    return to_js(inputs, dict_converter=js.Object.fromEntries)
+
+
+def _to_py(result: Any) -> Any:
+    to_py = getattr(result, "to_py", None)
+    return to_py() if callable(to_py) else result
+
+
+class BindingClient:
+    """The asynchronous core client over a Workers AI binding, with `AsyncWorkersAIClient`'s `create` and `stream`.
+
+    client = BindingClient(self.env.AI)
+    reply = await client.create({"model": "@cf/openai/gpt-oss-120b", "input": "Hello"})
+    """
+
+    def __init__(
+        self,
+        binding: Binding,
+        *,
+        max_retries: int = 2,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        if not callable(getattr(binding, "run", None)):
+            raise TypeError(f"binding must be a Workers AI binding (env.AI) with a run() method; got {binding!r}.")
+        self.binding = binding
+        self.policy = RetryPolicy(max_retries=max_retries)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(binding={type(self.binding).__name__})"
+
+    async def run(self, body: Mapping[str, Any]) -> Any:
+        """`binding.run(model, body without model)` with retries; returns the decoded result."""
+        model = str(body.get("model") or "")
+        if not model:
+            raise ValueError("A request through a Workers binding needs a model name in its body.")
+        inputs = {key: value for key, value in body.items() if key != "model"}
+        attempt = 0
+        while True:
+            try:
+                return _to_py(await self.binding.run(model, _to_js(inputs)))
+            except WorkersAIError:
+                raise
+            except Exception as raised:
+                error = error_from_binding(raised)
+                delay = retry_delay(self.policy, attempt, error)
+                if delay is None:
+                    raise error from raised
+            await self._sleep(delay)
+            attempt += 1
+
+    async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
+        return ReplyFinisher(body, stop).finish(reply_from_json(await self.run(body)))
+
+    async def stream(
+        self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
+    ) -> AsyncIterator[StreamEvent]:
+        """The reply replayed as stream events; `mode` is accepted for symmetry and ignored (only buffered exists)."""
+        reply = reply_from_json(await self.run(body))
+        finisher = ReplyFinisher(body, stop)
+        for event in replay(reply):
+            for finished in finisher.feed(event):
+                yield finished
+
+    async def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        raise NotImplementedError(
+            f"{path!r} is an HTTP route of Workers AI's REST API; through a Workers binding only Responses calls "
+            "(invoke, chat, stream) are served. Use base_url/api_token for the batch queue."
+        )
+
+    def release(self) -> None:
+        """Nothing to let go of: the binding belongs to the Worker."""
+
+    async def aclose(self) -> None:
+        """Nothing to close: the binding belongs to the Worker."""

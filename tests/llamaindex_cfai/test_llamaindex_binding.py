@@ -1,0 +1,84 @@
+"""WorkersAI with a Workers binding (`binding=env.AI`) in place of HTTP, against a fake binding object."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from llama_index.core.llms import ChatMessage
+from llama_index.core.tools import FunctionTool
+from support.fake_binding import FakeBinding
+
+from cfai.binding import AsyncOnlyError
+from cfai.errors import BadRequestError
+from llamaindex_cfai import WorkersAI
+
+MODEL = "@cf/openai/gpt-oss-120b"
+
+
+def get_weather(city: str) -> str:
+    """Get the current weather for a city."""
+    return f"Sunny in {city}"
+
+
+@pytest.fixture
+def binding() -> FakeBinding:
+    return FakeBinding()
+
+
+@pytest.fixture
+def llm(binding: FakeBinding) -> WorkersAI:
+    # No account id or token: the construction-time credential check is skipped with a binding.
+    return WorkersAI(model=MODEL, binding=binding, max_retries=0)
+
+
+async def test_achat_returns_the_binding_answer(llm: WorkersAI, binding: FakeBinding) -> None:
+    response = await llm.achat(
+        [ChatMessage(role="system", content="Be brief."), ChatMessage(role="user", content="hi")]
+    )
+    assert response.message.content == "You asked: hi"
+    assert response.additional_kwargs["total_tokens"] > 0
+    ((model, inputs),) = binding.calls
+    assert model == MODEL
+    assert inputs == {"instructions": "Be brief.", "input": [{"role": "user", "content": "hi"}]}
+
+
+async def test_acomplete_and_astream_chat(llm: WorkersAI) -> None:
+    assert (await llm.acomplete("hello")).text == "You asked: hello"
+    chunks = [chunk async for chunk in await llm.astream_chat([ChatMessage(role="user", content="Count to three")])]
+    assert chunks[-1].message.content == "You asked: Count to three"
+    assert "".join(chunk.delta or "" for chunk in chunks) == "You asked: Count to three"
+
+
+async def test_tools_and_a_tool_round_trip(llm: WorkersAI, binding: FakeBinding) -> None:
+    weather = FunctionTool.from_defaults(get_weather)
+    history = [ChatMessage(role="user", content="What's the weather in Paris?")]
+    response = await llm.achat_with_tools([weather], chat_history=history)
+    (selection,) = llm.get_tool_calls_from_response(response)
+    assert (selection.tool_name, selection.tool_kwargs) == ("get_weather", {"city": "Paris"})
+    result = ChatMessage(
+        role="tool", content=get_weather(**selection.tool_kwargs), additional_kwargs={"tool_call_id": selection.tool_id}
+    )
+    final = await llm.achat_with_tools([weather], chat_history=[*history, response.message, result])
+    assert final.message.content == "Based on get_weather: Sunny in Paris"
+    assert binding.last_inputs["input"][-1]["type"] == "function_call_output"
+
+
+def test_sync_entry_points_say_workers_are_async(llm: WorkersAI, binding: FakeBinding) -> None:
+    with pytest.raises(AsyncOnlyError, match="achat"):
+        llm.chat([ChatMessage(role="user", content="hi")])
+    with pytest.raises(AsyncOnlyError):
+        llm.complete("hi")
+    assert binding.calls == []
+
+
+async def test_binding_errors_become_cfai_errors(llm: WorkersAI, binding: FakeBinding) -> None:
+    binding.fail_with("AiError: 5006: Bad input: Error: type at '/input' not met")
+    with pytest.raises(BadRequestError) as raised:
+        await llm.achat([ChatMessage(role="user", content="hi")])
+    assert raised.value.code == 5006
+
+
+def test_the_binding_stays_out_of_serialized_and_pickled_models(llm: WorkersAI) -> None:
+    assert "binding" not in llm.to_dict() and "binding" not in repr(llm)
+    assert pickle.loads(pickle.dumps(llm)).binding is None

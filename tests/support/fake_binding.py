@@ -1,0 +1,42 @@
+"""A stand-in for a Worker's `env.AI`: a plain class with `async def run(model, inputs)`, as the real binding has.
+
+It answers with the emulator's rule-based gpt-oss (tool calls from the tool schemas, "Based on <tool>: ..." after a
+tool result, "You asked: ..." otherwise), in-process, and records every call. `fail_with` makes the next calls
+raise, as a JavaScript exception from a real binding would reach Python: an exception with only a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cfai.emulator.model import respond
+from cfai.emulator.responses_api import prompt_from_request, response_object
+
+CONTEXT_WINDOW = 128_000
+
+
+class JsException(Exception):
+    """What Pyodide raises for a rejected JavaScript promise: a message, no status, no code attribute."""
+
+
+@dataclass
+class FakeBinding:
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def fail_with(self, *messages: str) -> None:
+        """The next calls raise these messages, one each, before answering again."""
+        self.failures.extend(messages)
+
+    async def run(self, model: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        self.calls.append((model, dict(inputs)))
+        if self.failures:
+            raise JsException(self.failures.pop(0))
+        turn = respond(prompt_from_request(inputs, model, CONTEXT_WINDOW))
+        return response_object(turn, inputs, model, CONTEXT_WINDOW)
+
+    @property
+    def last_inputs(self) -> dict[str, Any]:
+        return self.calls[-1][1]
