@@ -4,12 +4,12 @@ Workers AI allows 300 requests per minute for text generation by default (docs/w
 a burst of `abatch` calls or a thread pool can go past it and get 429s. A limiter spaces requests out before
 they are sent.
 
-Any object with LangChain's rate-limiter shape works where a limiter is taken: `acquire()` and `async aacquire()`,
-each returning True once the caller may send (LangChain's `InMemoryRateLimiter` has it; LangChain's chat models
-apply theirs themselves). `RateLimiter` here is the same shape for users without LangChain: a token bucket that
-hands out reservations, so waiting callers are served in turn and none polls. One limiter object limits whoever
-shares it; separate processes (a spawn pool, Ray workers) each hold their own copy, so give each its share of
-the rate.
+The two frameworks name the waits differently: LangChain's limiters (`InMemoryRateLimiter`) have `acquire()` and
+`async aacquire()`, LlamaIndex's (`TokenBucketRateLimiter`) `acquire()` and `async async_acquire()`. `RateLimiter`
+here has all three, for users of either or neither: a token bucket that hands out reservations, so waiting callers
+are served in turn and none polls. `with_both_names` lets a limiter of one framework serve the other. One limiter
+object limits whoever shares it; separate processes (a spawn pool, Ray workers) each hold their own copy, so give
+each its share of the rate.
 """
 
 from __future__ import annotations
@@ -18,16 +18,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-__all__ = ["Limiter", "RateLimiter", "aacquire", "acquire", "check_limiter"]
-
-
-@runtime_checkable
-class Limiter(Protocol):
-    def acquire(self, *, blocking: bool = True) -> bool: ...
-
-    async def aacquire(self, *, blocking: bool = True) -> bool: ...
+__all__ = ["RateLimiter", "aacquire", "acquire", "with_both_names"]
 
 
 class RateLimiter:
@@ -104,25 +97,55 @@ class RateLimiter:
             await self.async_sleep(wait)
         return True
 
-
-def check_limiter(value: Any) -> Any:
-    """A rate limiter setting: None, or an object with `acquire()` and `aacquire()`."""
-    if value is not None and not (
-        callable(getattr(value, "acquire", None)) and callable(getattr(value, "aacquire", None))
-    ):
-        raise ValueError(
-            f"rate_limiter must have acquire() and aacquire() (cfai.rate_limit.RateLimiter, LangChain's "
-            f"InMemoryRateLimiter); got {type(value).__name__}."
-        )
-    return value
+    async def async_acquire(self, num_tokens: int = 0) -> None:
+        """LlamaIndex's name for `aacquire` (token counts are not limited here, only requests)."""
+        await self.aacquire()
 
 
-def acquire(limiter: Limiter | None) -> None:
+class _BothNames:
+    """A limiter with only LangChain's `aacquire`, also answering to LlamaIndex's `async_acquire`."""
+
+    def __init__(self, limiter: Any) -> None:
+        self.limiter = limiter
+
+    def __repr__(self) -> str:
+        return repr(self.limiter)
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        return self.limiter.acquire(*args, **kwargs)
+
+    async def aacquire(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.limiter.aacquire(*args, **kwargs)
+
+    async def async_acquire(self, num_tokens: int = 0) -> None:
+        await self.limiter.aacquire()
+
+
+def _has(value: Any, name: str) -> bool:
+    return callable(getattr(value, name, None))
+
+
+def with_both_names(value: Any) -> Any:
+    """A limiter setting made usable under both frameworks' method names; None stays None.
+
+    Raises ValueError for an object that has neither framework's shape.
+    """
+    if value is None or (_has(value, "acquire") and _has(value, "async_acquire")):
+        return value
+    if _has(value, "acquire") and _has(value, "aacquire"):
+        return _BothNames(value)
+    raise ValueError(
+        "rate_limiter must have acquire() and aacquire() or async_acquire() (cfai.rate_limit.RateLimiter, "
+        f"LangChain's InMemoryRateLimiter, LlamaIndex's TokenBucketRateLimiter); got {type(value).__name__}."
+    )
+
+
+def acquire(limiter: Any) -> None:
     """Waits for the limiter's permission to send one request (nothing to wait for without a limiter)."""
     if limiter is not None:
         limiter.acquire()
 
 
-async def aacquire(limiter: Limiter | None) -> None:
+async def aacquire(limiter: Any) -> None:
     if limiter is not None:
-        await limiter.aacquire()
+        await (limiter.aacquire() if _has(limiter, "aacquire") else limiter.async_acquire())

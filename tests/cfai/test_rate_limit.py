@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from cfai.rate_limit import RateLimiter, check_limiter
+from cfai.rate_limit import RateLimiter, with_both_names
 
 
 class Clock:
@@ -113,9 +113,28 @@ def test_settings_are_checked(options: dict[str, float]) -> None:
         RateLimiter(**options)
 
 
-def test_check_limiter_wants_acquire_and_aacquire() -> None:
-    assert check_limiter(None) is None
+def test_either_frameworks_limiter_gets_both_names() -> None:
+    assert with_both_names(None) is None
     bucket = RateLimiter(requests_per_second=1)
-    assert check_limiter(bucket) is bucket
-    with pytest.raises(ValueError, match="acquire\\(\\) and aacquire\\(\\)"):
-        check_limiter(object())
+    assert with_both_names(bucket) is bucket  # has acquire, aacquire and async_acquire itself
+
+    class LangChainShaped:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def acquire(self, *, blocking: bool = True) -> bool:
+            self.calls.append("acquire")
+            return True
+
+        async def aacquire(self, *, blocking: bool = True) -> bool:
+            self.calls.append("aacquire")
+            return True
+
+    shaped = LangChainShaped()
+    both = with_both_names(shaped)
+    both.acquire()
+    asyncio.run(both.async_acquire(num_tokens=12))
+    asyncio.run(both.aacquire())
+    assert shaped.calls == ["acquire", "aacquire", "aacquire"]
+    with pytest.raises(ValueError, match="acquire\\(\\) and aacquire\\(\\) or async_acquire\\(\\)"):
+        with_both_names(object())
