@@ -9,7 +9,7 @@ stream modes), and the mapping back (`langchain_cfai.convert`). The connection s
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -20,11 +20,13 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, field_validator
 
+from cfai.batch import AsyncBatchQueue, BatchQueue, Polling, batch_outputs
 from cfai.call_options import check_extra_fields
 from cfai.catalog import DEFAULT_MODEL
 from cfai.config import API_TOKEN_ENV, StreamMode
-from cfai.errors import EmptyAnswerWarning
+from cfai.errors import EmptyAnswerWarning, WorkersAIError
 from cfai.model_fields import ConnectionFields
+from cfai.rate_limit import aacquire, acquire
 from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
@@ -227,6 +229,72 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
+
+    # The batch queue (cfai.batch): many prompts in one submission, for large offline jobs.
+
+    def batch_queued(
+        self,
+        inputs: Sequence[LanguageModelInput],
+        *,
+        stop: list[str] | None = None,
+        return_exceptions: bool = False,
+        request_id: str | None = None,
+        polling: Polling | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[AIMessage | WorkersAIError]:
+        """What `invoke` returns for each input, in order, through Workers AI's async batch queue.
+
+        A failed item raises `cfai.batch.BatchItemError` (naming its index), or with `return_exceptions=True`
+        stands in its slot as the error. To resume from a saved `request_id`, pass it with the same inputs and
+        options: they map the results back. `polling` sets the waits and the timeout; `progress` a status line on
+        stderr (None: on a terminal only). Other keyword arguments are `invoke()`'s call options (`tools=` etc.).
+        Callbacks are not run for queued calls; `rate_limiter` is waited on once per submission.
+        """
+        calls = self._queued_calls(inputs, stop, kwargs)
+        acquire(self.rate_limiter)
+        replies = BatchQueue(self.client, polling=polling, progress=progress).run(
+            [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
+        )
+        return batch_outputs(replies, self._queued_message(calls), return_exceptions=return_exceptions)
+
+    async def abatch_queued(
+        self,
+        inputs: Sequence[LanguageModelInput],
+        *,
+        stop: list[str] | None = None,
+        return_exceptions: bool = False,
+        request_id: str | None = None,
+        polling: Polling | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[AIMessage | WorkersAIError]:
+        """The asynchronous `batch_queued`."""
+        calls = self._queued_calls(inputs, stop, kwargs)
+        await aacquire(self.rate_limiter)
+        queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
+        replies = await queue.run(
+            [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
+        )
+        return batch_outputs(replies, self._queued_message(calls), return_exceptions=return_exceptions)
+
+    def _queued_calls(
+        self, inputs: Sequence[LanguageModelInput], stop: list[str] | None, options: Mapping[str, Any]
+    ) -> list[PreparedCall]:
+        return [self._prepare(self._convert_input(value).to_messages(), stop, options) for value in inputs]
+
+    def _queued_message(self, calls: Sequence[PreparedCall]) -> Callable[[int, Reply], AIMessage]:
+        """Maps item `index`'s reply as `invoke` maps its own (`output_version="v1"` included)."""
+
+        def message(index: int, reply: Reply) -> AIMessage:
+            _warn_if_no_answer(reply, calls[index])
+            ai = message_from_reply(reply, model=calls[index].model)
+            if self.output_version != "v1":
+                return ai
+            metadata = {**ai.response_metadata, "output_version": "v1"}
+            return ai.model_copy(update={"content": ai.content_blocks, "response_metadata": metadata})
+
+        return message
 
     # Tools and structured output.
 
