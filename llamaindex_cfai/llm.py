@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -38,6 +39,7 @@ from cfai.call_options import check_call_options, check_extra_fields, merge_call
 from cfai.catalog import DEFAULT_MODEL, get_model_info
 from cfai.config import StreamMode, resolve_config
 from cfai.model_fields import ConnectionFields
+from cfai.rate_limit import aacquire, acquire, with_both_names
 from cfai.wire import (
     ReasoningEffort,
     Reply,
@@ -57,6 +59,7 @@ from llamaindex_cfai.convert import (
     user_message,
     without_extra_tool_calls,
 )
+from llamaindex_cfai.queued import QueuedChat
 from llamaindex_cfai.stream import ChunkFolder
 from llamaindex_cfai.structured import JSONSchemaProgram
 
@@ -66,6 +69,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_NUM_OUTPUT", "WorkersAI"]
 
 dispatcher = get_dispatcher(__name__)
+
+# Recent LlamaIndex waits on `BaseLLM.rate_limiter` in its chat and completion decorators, once per call; before
+# that field existed, the entry points here wait on WorkersAI's own.
+_LLAMAINDEX_LIMITS = "rate_limiter" in BaseLLM.model_fields
 
 # LlamaIndex budgets prompts as `context_window - num_output`, so this is what we reserve for the answer, not the
 # model's output cap (128,000 would leave no room for the prompt). gpt-oss spends output tokens on reasoning first,
@@ -84,7 +91,7 @@ def _warn_about(reply: Reply) -> None:
         warnings.warn(problem, category, stacklevel=2)
 
 
-class WorkersAI(ConnectionFields, FunctionCallingLLM):
+class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
     """Cloudflare Workers AI gpt-oss over the Responses API.
 
         from llamaindex_cfai import WorkersAI
@@ -92,9 +99,10 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
 
     The account id and token come from the arguments or `CLOUDFLARE_ACCOUNT_ID` / `CLOUDFLARE_API_TOKEN`; they are
     checked at construction, which sends nothing and builds no HTTP client. The connection settings, the clients
-    behind them and `close`/`with` come from `cfai.model_fields.ConnectionFields`, shared with the LangChain adapter.
-    Per-request settings (model, reasoning_effort, max_tokens, temperature, top_p, stop, tools, tool_choice,
-    parallel_tool_calls) can be passed to each call; extra Responses fields go in `additional_kwargs`.
+    behind them and `close`/`with` come from `cfai.model_fields.ConnectionFields`, shared with the LangChain adapter;
+    `chat_queued`/`achat_queued` (Workers AI's batch queue) from `llamaindex_cfai.queued`. Per-request settings
+    (model, reasoning_effort, max_tokens, temperature, top_p, stop, tools, tool_choice, parallel_tool_calls) can be
+    passed to each call; extra Responses fields go in `additional_kwargs`.
     """
 
     # Unknown arguments are refused rather than dropped; their values stay out of the error (a token could be one).
@@ -113,6 +121,7 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra Responses request fields, merged into every request."
     )
+    rate_limiter: Any = Field(default=None, exclude=True, description="Waited on once per request (cfai.rate_limit).")
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
@@ -126,6 +135,11 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
     @classmethod
     def _check_reasoning_effort(cls, value: str | None) -> str | None:
         return validate_reasoning_effort(value)  # the core's message names the accepted values
+
+    @field_validator("rate_limiter")
+    @classmethod
+    def _check_rate_limiter(cls, value: Any) -> Any:
+        return with_both_names(value)  # LlamaIndex calls async_acquire, LangChain's limiters have aacquire
 
     @field_validator("additional_kwargs")
     @classmethod
@@ -202,12 +216,19 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
 
     # Shared bodies; the public entry points below only add LlamaIndex's callbacks.
 
+    @property
+    def _own_limiter(self) -> Any:
+        """The rate limiter to wait on here: none where LlamaIndex's decorators already wait on it."""
+        return None if _LLAMAINDEX_LIMITS else self.rate_limiter
+
     def _chat(self, request: _Request) -> ChatResponse:
+        acquire(self._own_limiter)
         reply = self.client.create(request.body, stop=request.stop)
         _warn_about(reply)
         return response_from_reply(reply)
 
     async def _achat(self, request: _Request) -> ChatResponse:
+        await aacquire(self._own_limiter)
         reply = await self.async_client.create(request.body, stop=request.stop)
         _warn_about(reply)
         return response_from_reply(reply)
@@ -219,11 +240,13 @@ class WorkersAI(ConnectionFields, FunctionCallingLLM):
         return chat_stream.chunk_from_event(event)
 
     def _stream(self, request: _Request) -> Iterator[ChatResponse]:
+        acquire(self._own_limiter)
         chat_stream = ChunkFolder(model=request.body["model"])
         for event in self.client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)
 
     async def _astream(self, request: _Request) -> AsyncIterator[ChatResponse]:
+        await aacquire(self._own_limiter)
         chat_stream = ChunkFolder(model=request.body["model"])
         async for event in self.async_client.stream(request.body, stop=request.stop):
             yield self._chunk(chat_stream, event)

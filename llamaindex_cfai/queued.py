@@ -1,0 +1,101 @@
+"""`chat_queued`/`achat_queued`: many LlamaIndex chats through Workers AI's async batch queue (`cfai.batch`).
+
+A mixin of `WorkersAI`, kept apart so the LLM class stays one screenful of entry points. Each conversation becomes
+the request `chat()` would send (the model's `_request`), the batch goes out as one submission, and each result is
+mapped back exactly as `chat()` maps its reply, in input order.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+
+from cfai.batch import AsyncBatchQueue, BatchQueue, Polling, batch_outputs
+from cfai.errors import WorkersAIError
+from cfai.rate_limit import aacquire, acquire
+from cfai.wire import Reply
+from llamaindex_cfai.convert import reply_problems, response_from_reply
+
+if TYPE_CHECKING:
+    from cfai.binding import BindingClient
+    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+
+__all__ = ["QueuedChat"]
+
+
+class _Request(Protocol):
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+    @property
+    def stop(self) -> list[str] | None: ...
+
+
+def _response(index: int, reply: Reply) -> ChatResponse:
+    for problem, category in reply_problems(reply):
+        warnings.warn(problem, category, stacklevel=4)
+    return response_from_reply(reply)
+
+
+def _bodies_and_stop(requests: Sequence[_Request]) -> tuple[list[Mapping[str, Any]], list[str] | None]:
+    # One set of call options for the whole batch, so one set of stop strings.
+    return [request.body for request in requests], requests[0].stop if requests else None
+
+
+class QueuedChat:
+    """The batch-queue entry points of `WorkersAI`."""
+
+    if TYPE_CHECKING:
+        rate_limiter: Any
+
+        @property
+        def client(self) -> WorkersAIClient: ...
+
+        @property
+        def async_client(self) -> AsyncWorkersAIClient | BindingClient: ...
+
+        def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Request: ...
+
+    def chat_queued(
+        self,
+        messages_list: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        request_id: str | None = None,
+        polling: Polling | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | WorkersAIError]:
+        """What `chat` returns for each conversation, in order, through Workers AI's async batch queue.
+
+        A failed item raises `cfai.batch.BatchItemError` (naming its index), or with `return_exceptions=True`
+        stands in its slot as the error. To resume from a saved `request_id`, pass it with the same conversations
+        and options: they map the results back. `polling` sets the waits and the timeout; `progress` a status line
+        on stderr (None: on a terminal only). Other keyword arguments are `chat()`'s call options.
+        """
+        bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
+        acquire(self.rate_limiter)
+        replies = BatchQueue(self.client, polling=polling, progress=progress).run(
+            bodies, stop=stop, request_id=request_id
+        )
+        return batch_outputs(replies, _response, return_exceptions=return_exceptions)
+
+    async def achat_queued(
+        self,
+        messages_list: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        request_id: str | None = None,
+        polling: Polling | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | WorkersAIError]:
+        """The asynchronous `chat_queued`."""
+        bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
+        await aacquire(self.rate_limiter)
+        queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
+        replies = await queue.run(bodies, stop=stop, request_id=request_id)
+        return batch_outputs(replies, _response, return_exceptions=return_exceptions)
