@@ -51,6 +51,21 @@ async def test_every_entry_point_waits_once_per_request(workers_ai_emulator: Emu
     assert limiter.acquired == 9
 
 
+async def test_without_llamaindexs_own_waits_the_entry_points_wait(
+    workers_ai_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As with a LlamaIndex that has no `rate_limiter` of its own; the installed one still waits in its decorators,
+    # so each call here waits twice: once there, once in WorkersAI.
+    monkeypatch.setattr("llamaindex_cfai.llm._LLAMAINDEX_LIMITS", False)
+    limiter = CountingLimiter(requests_per_second=1000, max_burst=100)
+    llm = make_llm(workers_ai_emulator, limiter)
+    llm.chat(HI)
+    await llm.achat(HI)
+    list(llm.stream_chat(HI))
+    [chunk async for chunk in await llm.astream_chat(HI)]
+    assert limiter.acquired == 8
+
+
 def test_langchains_in_memory_rate_limiter_works_too(workers_ai_emulator: Emulator) -> None:
     from langchain_core.rate_limiters import InMemoryRateLimiter
 
