@@ -35,6 +35,17 @@ EXPECTED = {
         "Based on get_time: It is 14:05 in Tokyo",
         "Person(name='Ada Lovelace', birthplace='London', born=1815)",
     ],
+    "rag_workers_ai.ipynb": [
+        "1024 dimensions",
+        "0.313  The warranty covers manufacturing defects for two years after purchase.",
+        "You asked: Context: The warranty covers manufacturing defects for two years after purchase.",
+        "Question: How long is the warranty?",
+        "cost USD:  ",
+        "0.500  Shipping takes three to five business days within the European Union.",
+        "source: Our support team answers emails in English, French and German.",
+        "Query: Which languages does support answer emails in?",
+        "source: Returns are accepted within thirty days if the product is unused.",
+    ],
 }
 
 
