@@ -7,14 +7,16 @@
     cfai emulator [--host 127.0.0.1] [--port 8787] [--token test-token] [--account-id HEX]
                   [--stream-mode ignore|sse|reject] [--model NAME ...] [--allow-remote]
 
-Each subcommand lives in `cfai.commands` and is imported only when it runs, so `cfai --version` loads nothing but
-this module. A Workers AI error, a configuration error or a `CommandError` ends the command with one line on
-stderr and a non-zero status; Ctrl+C ends it with status 130, without a traceback either way.
+Each subcommand lives in `cfai.commands` and is imported only when it runs, so `cfai --version` loads neither
+httpx nor pydantic. A Workers AI error, a configuration error or a `CommandError` ends the command with one line on
+stderr and a non-zero status; Ctrl+C ends it with status 130, and a closed pipe on stdout with status 1, without a
+traceback either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`cfai models | head`). Python's documented remedy: point stdout at devnull, so that
+        # the flush at exit does not fail again, and end quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as error:
         message, status = _one_line(error)
         if message is None:

@@ -114,7 +114,7 @@ def _vector(value: Any) -> list[float]:
         try:
             raw = base64.b64decode(value, validate=True)
         except binascii.Error:
-            raw = b"\x00"  # not base64: reported below with the rest
+            raw = b""
         if raw and len(raw) % 4 == 0:
             return list(struct.unpack(f"<{len(raw) // 4}f", raw))
     elif isinstance(value, list) and value:

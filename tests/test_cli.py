@@ -107,6 +107,15 @@ def test_emulator_on_a_port_in_use_is_one_line(busy_port: int) -> None:
     )
 
 
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "cfai", "models"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # as `cfai models | head -0` would, before the table is written
+        assert (process.wait(timeout=60), process.stderr.read()) == (1, "")
+
+
 # In-process: the options and the errors.
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from cfai.cli import main
+from cfai.emulator import Emulator
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo.py"
 
@@ -31,9 +34,9 @@ EXPECTED = [
 ]
 
 
-def check_tour(out: str) -> None:
+def check_tour(out: str, first_line: str = "Using the local Workers AI emulator, not Cloudflare") -> None:
     lines = out.splitlines()
-    assert lines[0].startswith("Using the local Workers AI emulator, not Cloudflare")
+    assert lines[0].startswith(first_line)
     assert [line for line in lines if line in EXPECTED] == EXPECTED  # all of them, in this order
     rag = next(line for line in lines if line.startswith("  RAG answer "))
     assert "The warranty covers manufacturing defects for two years" in rag and "How long is the warranty?" in rag
@@ -53,3 +56,12 @@ def test_cfai_demo_runs_as_a_fresh_process() -> None:
 def test_the_example_script_runs_the_same_tour(capsys: pytest.CaptureFixture[str]) -> None:
     assert runpy.run_path(str(DEMO), run_name="demo")["main"]([]) == 0
     check_tour(capsys.readouterr().out)
+
+
+def test_with_credentials_the_tour_goes_where_they_point(
+    workers_ai_env: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    check_tour(capsys.readouterr().out, first_line="Using Workers AI with the credentials in the environment")
+    routes = {request.path.rsplit("/", 1)[-1] for request in workers_ai_env.requests}
+    assert routes == {"responses", "embeddings"}  # every step reached the server the environment names

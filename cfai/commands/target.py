@@ -30,7 +30,7 @@ class Target:
     @property
     def first_line(self) -> str:
         if not self.emulator:
-            return "Using Cloudflare Workers AI (credentials from CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID)."
+            return "Using Workers AI with the credentials in the environment (CLOUDFLARE_API_TOKEN and the rest)."
         return (
             "Using the local Workers AI emulator, not Cloudflare: its answers are deterministic stand-ins for "
             "gpt-oss's (set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID to use Workers AI)."
