@@ -16,13 +16,21 @@ import base64
 import binascii
 import struct
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cfai.catalog import EMBEDDING_MODELS, get_embedding_model_info
 from cfai.errors import ResponseFormatError
 
 if TYPE_CHECKING:
-    from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
+    from cfai.transport import WorkersAIClient
+
+
+class AsyncPoster(Protocol):
+    """What the async path needs of a client: the core's AsyncWorkersAIClient, or a Workers binding's client (which
+    refuses, with a message saying why)."""
+
+    async def post(self, path: str, body: Mapping[str, Any]) -> Any: ...
+
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
@@ -144,7 +152,7 @@ def embed(
 
 
 async def aembed(
-    client: AsyncWorkersAIClient,
+    client: AsyncPoster,
     model: str,
     texts: Sequence[str],
     batch_size: int | None = None,

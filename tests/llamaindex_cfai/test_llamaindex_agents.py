@@ -2,7 +2,7 @@
 
 The emulator's model calls the tools a user message names, with arguments taken from its words, and answers from
 the tool results (FunctionAgent). It does not speak ReAct's text protocol, so the ReActAgent test scripts the
-model's three turns with `Reply` and checks what the agent sent back after each tool ran.
+model's three turns with `CannedReply` and checks what the agent sent back after each tool ran.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ReActAge
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.tools import FunctionTool
 
-from cfai.emulator import Emulator, Reply
+from cfai.emulator import CannedReply, Emulator
 from llamaindex_cfai import WorkersAI
 
 pytestmark = pytest.mark.emulator
@@ -119,7 +119,7 @@ def test_react_agent_runs_two_tools_to_the_final_answer(
         'Thought: Now the time.\nAction: get_time\nAction Input: {"city": "Tokyo"}',
         "Thought: I can answer without using any more tools.\nAnswer: Sunny in Paris; noon in Tokyo.",
     ):
-        workers_ai_emulator.enqueue(Reply(json=reply(text)), route="responses")
+        workers_ai_emulator.enqueue(CannedReply(json=reply(text)), route="responses")
     agent = ReActAgent(tools=TOOLS, llm=llm, streaming=streaming)
 
     output, events = run(agent, "What is the weather in Paris and the time in Tokyo?")
