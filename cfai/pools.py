@@ -19,6 +19,7 @@ Lifetimes:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import http.cookiejar
 import os
@@ -96,6 +97,16 @@ def release_sync(pool: SyncPool) -> None:
         if _sync is pool:
             _sync = None
     pool.client.close()
+
+
+def _close_at_exit() -> None:
+    pool = _sync
+    if pool is not None and pool.pid == os.getpid():
+        pool.client.close()
+
+
+# Models are often never closed: the process's pool closes its sockets when the process exits.
+atexit.register(_close_at_exit)
 
 
 def acquire_async() -> AsyncPool:
