@@ -1,4 +1,10 @@
-"""Seams every test shares: no Cloudflare setting from the machine running the tests leaks into them."""
+"""Seams every test shares: no Cloudflare setting from the machine running the tests leaks into them, and one socket
+policy for the whole suite.
+
+Sockets: no test opens a TCP socket unless it is marked `loopback` or uses the emulator's fixtures, and then only to
+this machine's loopback addresses (Unix socket pairs stay allowed everywhere: asyncio's event loops need them).
+Nothing may ever reach Cloudflare or any other host.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,40 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
+from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 
 from cfai import pools
 from cfai.config import ACCOUNT_ID_ENV, API_TOKEN_ENV, BASE_URL_ENV, GATEWAY_ENV
 
 # BASE_URL is listed although cfai never reads it: the tests that prove so set it themselves.
 CLOUDFLARE_ENV = (*ACCOUNT_ID_ENV, *API_TOKEN_ENV, BASE_URL_ENV, GATEWAY_ENV, "BASE_URL")
+LOOPBACK = ["127.0.0.1", "localhost", "::1"]
+EMULATOR_FIXTURES = frozenset({"workers_ai_emulator", "workers_ai_env"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "loopback: the test may open sockets to loopback addresses (the emulator, a Jupyter kernel, Ray)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The emulator's own tests serve it on loopback throughout.
+    for item in items:
+        if "emulator" in item.path.parts and "cfai" in item.path.parts:
+            item.add_marker(pytest.mark.loopback)
+
+
+@pytest.fixture(autouse=True)
+def _socket_policy(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("loopback") or EMULATOR_FIXTURES & set(request.fixturenames):
+        socket_allow_hosts(LOOPBACK, allow_unix_socket=True)
+    else:
+        disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        enable_socket()
 
 
 @pytest.fixture(autouse=True)

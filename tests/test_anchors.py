@@ -22,7 +22,7 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageR
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
-from pytest_socket import enable_socket, socket_allow_hosts
+from support.dialects import encode_events
 
 from cfai.emulator import CannedReply, Emulator, Fault
 from cfai.errors import APITimeoutError, AuthenticationError, RateLimitError, WorkersAIError
@@ -33,13 +33,6 @@ LLM = ChatWorkersAI | WorkersAI
 SECRET = "cf-anchor-secret-9xQ2"
 QUESTION = "What's the weather in Paris?"
 ADAPTERS = pytest.mark.parametrize("adapter", ["langchain", "llamaindex"])
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    yield
-    enable_socket()
 
 
 @tool
@@ -193,10 +186,6 @@ def on_cloudflare(adapter: str, fake: FakeCloudflare, **fields: Any) -> Any:
     """An adapter with default settings (no base_url: Cloudflare's host), served by `fake`."""
     settings = {"account_id": fake.emulator.account_id, "api_token": fake.emulator.api_token, **fake.clients()}
     return make(adapter, **settings, **fields)
-
-
-def sse(kind: str, **data: Any) -> str:
-    return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
 
 
 # -- The table ------------------------------------------------------------------------------------------------------
@@ -621,19 +610,36 @@ def test_unknown_stream_event_types_are_ignored(adapter: str, workers_ai_emulato
             "output_tokens_details": {"reasoning_tokens": 1},
         },
     }
-    body = "".join(
+    started = {**reply, "status": "in_progress", "output": [], "usage": None}
+    body = b"".join(
         [
-            ": keep-alive comment\n\n",
-            sse("response.created", response={**reply, "status": "in_progress", "output": [], "usage": None}),
-            sse("response.vendor.heartbeat", note="from the future"),
-            sse("response.output_item.added", output_index=0, item={**reply["output"][0], "content": []}),
-            sse("response.reasoning_text.delta", output_index=0, delta="Hm."),
-            sse("response.output_item.added", output_index=1, item={**reply["output"][1], "content": []}),
-            sse("response.output_text.delta", output_index=1, delta="Hello"),
-            sse("response.output_text.annotation.added", output_index=1, annotation={"type": "x"}),
-            'event: message\ndata: {"kind": "no type at all"}\n\n',
-            sse("response.output_text.delta", output_index=1, delta=" there"),
-            sse("response.completed", response=reply),
+            b": keep-alive comment\n\n",
+            encode_events(
+                [
+                    {"type": "response.created", "response": started},
+                    {"type": "response.vendor.heartbeat", "note": "from the future"},
+                    {
+                        "type": "response.output_item.added",
+                        "output_index": 0,
+                        "item": {**reply["output"][0], "content": []},
+                    },
+                    {"type": "response.reasoning_text.delta", "output_index": 0, "delta": "Hm."},
+                    {
+                        "type": "response.output_item.added",
+                        "output_index": 1,
+                        "item": {**reply["output"][1], "content": []},
+                    },
+                    {"type": "response.output_text.delta", "output_index": 1, "delta": "Hello"},
+                    {"type": "response.output_text.annotation.added", "output_index": 1, "annotation": {"type": "x"}},
+                ]
+            ),
+            b'event: message\ndata: {"kind": "no type at all"}\n\n',
+            encode_events(
+                [
+                    {"type": "response.output_text.delta", "output_index": 1, "delta": " there"},
+                    {"type": "response.completed", "response": reply},
+                ]
+            ),
         ]
     )
     workers_ai_emulator.enqueue(CannedReply(body=body, content_type="text/event-stream"))

@@ -27,6 +27,9 @@ from cfai.version import __version__
 from cfai.wire import REASONING_EFFORTS
 from cfai.wire.types import Reply, Usage
 
+# The command serves or calls the emulator on loopback, in this process or a child.
+pytestmark = pytest.mark.loopback
+
 ROOT = Path(__file__).resolve().parent.parent
 HELLO = "What is the origin of the phrase Hello, World?"
 EMULATOR_LINE = "Using the local Workers AI emulator, not Cloudflare"

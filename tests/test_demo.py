@@ -16,6 +16,9 @@ import pytest
 from cfai.cli import main
 from cfai.emulator import Emulator
 
+# The tour serves the emulator on loopback.
+pytestmark = pytest.mark.loopback
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo.py"
 

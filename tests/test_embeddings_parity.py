@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langchain_core.load import dumps
-from pytest_socket import enable_socket, socket_allow_hosts
 
 from cfai.emulator import Emulator, Fault
 from cfai.errors import AuthenticationError, BadRequestError, RateLimitError
@@ -31,13 +29,6 @@ DOCUMENTS = [
 ]
 
 Embedder = WorkersAIEmbeddings | WorkersAIEmbedding
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    yield
-    enable_socket()
 
 
 def make(adapter: str, emulator: Emulator | None = None, **fields: Any) -> Embedder:

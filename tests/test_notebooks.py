@@ -9,6 +9,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+# The Jupyter kernel and the emulator both listen on loopback.
+pytestmark = pytest.mark.loopback
+
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 CELL_TIMEOUT_SECONDS = 120
 

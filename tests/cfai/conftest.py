@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pytest_socket import disable_socket, enable_socket
+from support.server import ScriptedServer
 
 from cfai import AsyncWorkersAIClient, WorkersAIClient
 from cfai.errors import WorkersAIError
@@ -24,22 +24,6 @@ from cfai.wire.types import Reply, StreamEvent
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 TOKEN = "cf-test-token-Zq8xW3vK"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
-    """No socket may open (Unix socketpairs stay allowed: asyncio's loops need them).
-
-    tests/cfai/emulator is skipped: those tests serve the emulator over loopback and set their own rules.
-    """
-    if "emulator" in request.path.relative_to(Path(__file__).parent).parts:
-        yield
-        return
-    disable_socket(allow_unix_socket=True)
-    try:
-        yield
-    finally:
-        enable_socket()
 
 
 class Fixtures:
@@ -57,38 +41,10 @@ def fixtures() -> Fixtures:
     return Fixtures()
 
 
-Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-class Script:
-    """An httpx.MockTransport handler serving its steps in order: a Response, an exception to raise, or a function.
-
-    Every request is recorded; a request beyond the script fails the test.
-    """
-
-    def __init__(self, steps: Iterable[Step]) -> None:
-        self.steps = list(steps)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.steps:
-            raise AssertionError(f"unexpected request #{len(self.requests)} to {request.url}")
-        step = self.steps.pop(0)
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            return step
-        return step(request)
-
-    @property
-    def bodies(self) -> list[Any]:
-        return [json.loads(request.content) for request in self.requests]
-
-
 @pytest.fixture
-def script() -> Callable[..., Script]:
-    return lambda *steps: Script(steps)
+def script() -> Callable[..., ScriptedServer]:
+    """`script(*steps)`: the suite's scripted server (`support.server`) serving the steps in order."""
+    return ScriptedServer
 
 
 class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):

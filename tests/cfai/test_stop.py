@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
+from support.dialects import encode_events
 
 from cfai.wire import (
     ReasoningDelta,
@@ -147,7 +146,7 @@ def test_sse_stream_applies_stop_split_across_deltas(call, script, chunked, body
     ]
     events += [{"type": "response.output_text.delta", "output_index": 0, "delta": word} for word in words]
     events.append({"type": "response.completed", "response": answer("".join(words))})
-    data = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+    data = encode_events(events)
 
     server = script(chunked([data]))
     streamed = call(server, stream_mode="responses").stream(body, stop=["Observation:"])

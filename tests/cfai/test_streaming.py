@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.dialects import Canned, chat_sse, responses_sse
+from support.dialects import Canned, chat_sse, encode_events, item_events, responses_events, responses_sse
 
 from cfai.errors import APIConnectionError, APITimeoutError, ResponseFailedError, ResponseFormatError
 from cfai.wire import missing_answer, reply_from_json
@@ -32,64 +32,6 @@ from cfai.wire.types import (
 
 RECORDED = "openai-responses-stream-tool-call.sse"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
-
-
-# Building Responses SSE the way OpenAI's grammar lays it out (docs/wire.md, Streaming).
-
-
-def pieces(text: str, size: int) -> list[str]:
-    return [text[start : start + size] for start in range(0, len(text), size)]
-
-
-def item_events(index: int, item: dict[str, Any], size: int) -> list[dict[str, Any]]:
-    kind = item["type"]
-    at = {"output_index": index, "item_id": item.get("id")}
-    if kind == "reasoning":
-        text = "".join(part["text"] for part in item["content"])
-        return [
-            {"type": "response.output_item.added", **at, "item": {**item, "content": []}},
-            *(
-                {"type": "response.reasoning_text.delta", **at, "content_index": 0, "delta": p}
-                for p in pieces(text, size)
-            ),
-            {"type": "response.reasoning_text.done", **at, "content_index": 0, "text": text},
-            {"type": "response.output_item.done", **at, "item": item},
-        ]
-    if kind == "message":
-        text = "".join(part["text"] for part in item["content"])
-        part = {"type": "output_text", "text": "", "annotations": []}
-        return [
-            {"type": "response.output_item.added", **at, "item": {**item, "content": []}},
-            {"type": "response.content_part.added", **at, "content_index": 0, "part": part},
-            *({"type": "response.output_text.delta", **at, "content_index": 0, "delta": p} for p in pieces(text, size)),
-            {"type": "response.output_text.done", **at, "content_index": 0, "text": text},
-            {"type": "response.content_part.done", **at, "content_index": 0, "part": {**part, "text": text}},
-            {"type": "response.output_item.done", **at, "item": item},
-        ]
-    arguments = item["arguments"]
-    return [
-        {"type": "response.output_item.added", **at, "item": {**item, "arguments": ""}},
-        *({"type": "response.function_call_arguments.delta", **at, "delta": p} for p in pieces(arguments, size)),
-        {"type": "response.function_call_arguments.done", **at, "arguments": arguments},
-        {"type": "response.output_item.done", **at, "item": item},
-    ]
-
-
-def stream_events(response: dict[str, Any], size: int = 9, terminal: str = "response.completed") -> list[dict]:
-    started = {**response, "status": "in_progress", "output": [], "usage": None}
-    events = [{"type": "response.created", "response": started}, {"type": "response.in_progress", "response": started}]
-    for index, item in enumerate(response["output"]):
-        events += item_events(index, item, size)
-    events.append({"type": terminal, "response": response})
-    return events
-
-
-def encode(events: Iterable[dict[str, Any]]) -> bytes:
-    lines = []
-    for number, event in enumerate(events):
-        event = {**event, "sequence_number": number}
-        lines.append(f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n")
-    return "".join(lines).encode()
 
 
 @pytest.fixture
@@ -165,7 +107,7 @@ def test_recorded_stream_in_chunks_through_the_client(call, script, sse, fixture
 
 def test_text_stream_with_reasoning_matches_the_non_streamed_reply(call, script, sse, fixtures, body):
     response = fixtures.json("responses-text.json")
-    server = script(sse(encode(stream_events(response, size=7))), httpx.Response(200, json=response))
+    server = script(sse(encode_events(responses_events(response, piece=7))), httpx.Response(200, json=response))
     client = call(server, stream_mode="responses")
     events = client.stream(body)
     created = client.create(body)
@@ -190,7 +132,7 @@ def test_text_stream_with_reasoning_matches_the_non_streamed_reply(call, script,
 @pytest.mark.parametrize("fixture", ["responses-text.json", "responses-tool-call.json"])
 def test_built_streams_fold_identically_however_cut(fixtures, fixture):
     response = fixtures.json(fixture)
-    data = encode(stream_events(response, size=5))
+    data = encode_events(responses_events(response, piece=5))
     whole = read_stream([data])
     assert whole[-1].reply == reply_from_json(response)
     for cut in range(0, len(data) + 1, 37):
@@ -200,22 +142,22 @@ def test_built_streams_fold_identically_however_cut(fixtures, fixture):
 
 def test_unknown_event_types_are_ignored(call, script, sse, fixtures, body):
     response = fixtures.json("responses-text.json")
-    plain = stream_events(response)
+    plain = responses_events(response)
     noisy = list(plain)
     noisy.insert(2, {"type": "response.reasoning_summary_part.added", "output_index": 0, "part": {"text": "?"}})
     noisy.insert(5, {"type": "response.some_future_event", "output_index": 0, "delta": "not text", "item": {}})
     noisy.insert(8, {"type": "keepalive"})
-    data = encode(noisy).replace(b"\n\nevent: keepalive", b"\n\n: ping\n\ndata: 42\n\nevent: keepalive", 1)
-    data += encode([{"type": "response.output_text.delta", "output_index": 1, "delta": "after the end"}])
+    data = encode_events(noisy).replace(b"\n\nevent: keepalive", b"\n\n: ping\n\ndata: 42\n\nevent: keepalive", 1)
+    data += encode_events([{"type": "response.output_text.delta", "output_index": 1, "delta": "after the end"}])
 
-    server = script(sse(data), sse(encode(plain)))
+    server = script(sse(data), sse(encode_events(plain)))
     client = call(server, stream_mode="responses")
     assert client.stream(body) == client.stream(body)
 
 
 def test_incomplete_stream_reports_length(call, script, sse, fixtures, body):
     response = fixtures.json("responses-incomplete-reasoning-only.json")
-    server = script(sse(encode(stream_events(response, terminal="response.incomplete"))))
+    server = script(sse(encode_events(responses_events(response))))
     events = call(server, stream_mode="responses").stream(body)
     reply = events[-1].reply
     assert reply == reply_from_json(response)
@@ -235,7 +177,7 @@ def test_items_sent_whole_without_deltas(call, script, sse, fixtures, body):
         for i, item in enumerate(response["output"])
     ]
     events.append({"type": "response.completed", "response": response})
-    server = script(sse(encode(events)))
+    server = script(sse(encode_events(events)))
     streamed = call(server, stream_mode="responses").stream(body)
 
     assert [type(event) for event in streamed] == [ReasoningDelta, ToolCallStarted, ToolCallArgumentsDelta, ReplyDone]
@@ -249,7 +191,7 @@ def test_message_sent_whole_without_deltas(fixtures):
         for i, item in enumerate(response["output"])
     ]
     events.append({"type": "response.completed", "response": response})
-    streamed = read_stream([encode(events)])
+    streamed = read_stream([encode_events(events)])
     assert [type(event) for event in streamed] == [ReasoningDelta, TextDelta, ReplyDone]
     assert streamed[-1].reply == reply_from_json(response)
 
@@ -263,7 +205,7 @@ def test_odd_items_sent_whole_add_nothing(fixtures):
         {"type": "response.output_item.done", "output_index": 3, "item": "not an item"},
         {"type": "response.completed", "response": {**response, "output": []}},
     ]
-    [done] = read_stream([encode(events)])
+    [done] = read_stream([encode_events(events)])
     assert done.reply.text == done.reply.reasoning == ""
     assert done.reply.usage == reply_from_json(response).usage
 
@@ -284,9 +226,9 @@ def test_parallel_tool_calls_keep_their_own_arguments(fixtures):
     }
     second = {**first, "id": "fc_2", "call_id": "call_2", "arguments": '{"city":"Tokyo"}'}
     response = {"id": "resp_p", "model": "m", "status": "completed", "output": [first, second]}
-    one, two = item_events(0, first, 3), item_events(1, second, 3)
+    one, two = item_events(0, first, piece=3), item_events(1, second, piece=3)
     interleaved = [one[0], two[0]] + [event for pair in zip(one[1:], two[1:], strict=True) for event in pair]
-    streamed = read_stream([encode([*interleaved, {"type": "response.completed", "response": response}])])
+    streamed = read_stream([encode_events([*interleaved, {"type": "response.completed", "response": response}])])
     assert streamed[-1].reply.tool_calls == (
         ToolCall("call_1", "get_weather", '{"city":"Paris"}', "fc_1"),
         ToolCall("call_2", "get_weather", '{"city":"Tokyo"}', "fc_2"),
@@ -353,7 +295,7 @@ def test_stream_is_retried_before_it_starts(call, script, sse, fixtures, body):
 
 
 def test_error_event_raises(call, script, sse, body):
-    data = encode(
+    data = encode_events(
         [
             {"type": "response.created", "response": {"id": "resp_e"}},
             {
@@ -374,7 +316,7 @@ def test_error_event_raises(call, script, sse, body):
 
 def test_response_failed_event_raises(call, script, sse, body):
     failed = {"id": "resp_f", "status": "failed", "output": [], "error": {"code": "server_error", "message": "oom"}}
-    data = encode(
+    data = encode_events(
         [{"type": "response.created", "response": {"id": "resp_f"}}, {"type": "response.failed", "response": failed}]
     )
     with pytest.raises(ResponseFailedError, match="oom"):

@@ -13,8 +13,6 @@ from langchain_cfai import ChatWorkersAI
 
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 
-pytestmark = pytest.mark.disable_socket
-
 
 class TestChatWorkersAIUnit(ChatModelUnitTests):
     @property

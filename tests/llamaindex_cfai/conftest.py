@@ -7,18 +7,15 @@ where the emulator serves. Helpers are fixtures (not imports) so the suite works
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
-from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+import support.server
+from support.server import fixture_json
 
 from llamaindex_cfai import WorkersAI
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 TOKEN = "cf-test-token-LlamaIdx-7Qp2"
 CHAT_ENTRY_POINTS = ("chat", "achat", "stream_chat", "astream_chat")
@@ -26,70 +23,17 @@ COMPLETION_ENTRY_POINTS = ("complete", "acomplete", "stream_complete", "astream_
 ENTRY_POINTS = CHAT_ENTRY_POINTS + COMPLETION_ENTRY_POINTS
 
 
-@pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
-    """No socket opens, except loopback for tests marked `emulator`."""
-    if request.node.get_closest_marker("emulator"):
-        socket_allow_hosts(["127.0.0.1", "localhost", "::1"], allow_unix_socket=True)
-    else:
-        disable_socket(allow_unix_socket=True)
-    try:
-        yield
-    finally:
-        enable_socket()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "emulator: the test talks to the local Workers AI emulator over loopback")
-
-
-Reply = httpx.Response | dict[str, Any] | str | Callable[[httpx.Request], httpx.Response]
-
-
-class Server:
-    """An httpx.MockTransport handler answering each request with the next canned reply; records the requests.
-
-    A reply is a Responses JSON object (dict), the name of a file in tests/fixtures, an httpx.Response, or a function
-    of the request. With `repeat_last`, the last reply answers every further request.
-    """
-
-    def __init__(self, replies: list[Reply], *, repeat_last: bool = False) -> None:
-        self.replies = replies
-        self.repeat_last = repeat_last
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if not self.replies:
-            raise AssertionError(f"unexpected request #{len(self.requests)} to {request.url}")
-        reply = self.replies[0] if self.repeat_last and len(self.replies) == 1 else self.replies.pop(0)
-        if isinstance(reply, str):
-            reply = fixture_json(reply)
-        if isinstance(reply, dict):
-            return httpx.Response(200, json=reply)
-        return reply(request) if callable(reply) else reply
-
-    @property
-    def bodies(self) -> list[Any]:
-        return [json.loads(request.content) for request in self.requests]
+class Server(support.server.ScriptedServer):
+    """The suite's scripted server (`support.server`), with a WorkersAI that reaches it."""
 
     def llm(self, **settings: Any) -> WorkersAI:
         """A WorkersAI whose sync and async clients both talk to this server."""
-        transport = httpx.MockTransport(self)
         settings.setdefault("account_id", ACCOUNT_ID)
         settings.setdefault("api_token", TOKEN)
         if settings.get("base_url") is None:
             # The server answers Responses JSON; on Cloudflare's URL `auto` would stream Chat Completions instead.
             settings.setdefault("stream_mode", "buffered")
-        return WorkersAI(
-            http_client=httpx.Client(transport=transport),
-            http_async_client=httpx.AsyncClient(transport=transport),
-            **settings,
-        )
-
-
-def fixture_json(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_bytes())
+        return WorkersAI(**self.clients(), **settings)
 
 
 @pytest.fixture
@@ -101,7 +45,7 @@ def fixture() -> Callable[[str], Any]:
 @pytest.fixture
 def server() -> Callable[..., Server]:
     """`server(*replies, repeat_last=False)`: a canned server (see Server)."""
-    return lambda *replies, repeat_last=False: Server(list(replies), repeat_last=repeat_last)
+    return lambda *replies, repeat_last=False: Server(*replies, repeat_last=repeat_last)
 
 
 def run_entry_point(target: Any, name: str, argument: Any, **kwargs: Any) -> list[Any]:

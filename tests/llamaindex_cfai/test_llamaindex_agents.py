@@ -19,7 +19,7 @@ from llama_index.core.tools import FunctionTool
 from cfai.emulator import CannedReply, Emulator
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 QUESTION = "Use get_weather for Paris and get_time for Tokyo."
 

@@ -14,7 +14,7 @@ from cfai.emulator import Emulator
 from cfai.errors import ResponseFailedError
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 NO_WAIT = Polling(interval=0.0)
 
 

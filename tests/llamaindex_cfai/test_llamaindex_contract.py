@@ -20,7 +20,7 @@ from cfai.emulator import Emulator, Fault
 from cfai.errors import AuthenticationError, EmptyAnswerWarning
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 QUESTION = "Why is the sky blue?"
 ANSWER = f"You asked: {QUESTION}"

@@ -14,7 +14,7 @@ from cfai.config import ConfigurationError
 from cfai.emulator import Emulator
 from llamaindex_cfai import WorkersAI, WorkersAIEmbedding
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 FACTS = [
     "The warranty covers manufacturing defects for two years after purchase.",

@@ -17,7 +17,7 @@ from llama_index.core.embeddings import MockEmbedding
 from cfai.emulator import Emulator
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 DOCUMENTS = [
     Document(text="The Eiffel Tower is 330 metres tall and stands in Paris."),

@@ -13,7 +13,7 @@ from cfai.emulator import Emulator
 from cfai.rate_limit import RateLimiter
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 HI = [ChatMessage(role="user", content="hi")]
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from cfai.emulator import Emulator
 from llamaindex_cfai import WorkersAI
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 
 def get_weather(city: str) -> str:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from cfai.emulator import Emulator
 from llamaindex_cfai import WorkersAI, WorkersAIEmbedding
 
-pytestmark = pytest.mark.emulator
+pytestmark = pytest.mark.loopback
 
 FACTS = [
     "The warranty covers manufacturing defects for two years after purchase.",

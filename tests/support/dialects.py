@@ -18,7 +18,7 @@ Dialects of Responses SSE, each modelled on traffic captured from the real serve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -120,67 +120,92 @@ def responses_json(canned: Canned, dialect: Dialect = "openai") -> dict[str, Any
     }
 
 
-# Responses SSE.
+# Responses SSE: event dicts first (tests may reorder or cut them), then their bytes.
 
 
-def sse_event(kind: str, sequence: int, **data: Any) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': sequence, **data})}\n\n".encode()
+def encode_events(events: Iterable[dict[str, Any]], *, event_lines: bool = True) -> bytes:
+    """SSE bytes for event dicts, numbered by `sequence_number`; without `event:` lines (and ending with `[DONE]`)
+    as LiteLLM frames them."""
+    lines = []
+    for number, event in enumerate(events):
+        data = json.dumps({**event, "sequence_number": number}, ensure_ascii=False)
+        lines.append(f"event: {event['type']}\ndata: {data}\n\n" if event_lines else f"data: {data}\n\n")
+    return "".join(lines).encode() + (b"" if event_lines else b"data: [DONE]\n\n")
 
 
-def responses_sse(canned: Canned, dialect: Dialect = "openai") -> bytes:
-    """The Responses SSE stream the given kind of server sends for `canned`."""
-    if dialect == "litellm":
-        return _litellm_sse(canned)
-    final = responses_json(canned, dialect)
+def responses_events(final: dict[str, Any], dialect: Dialect = "openai", piece: int = 5) -> list[dict[str, Any]]:
+    """The events a server of `dialect` streams for the Responses object `final` ("litellm" aside: see below)."""
     head = {**final, "status": "in_progress", "output": [], "usage": None}
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("response.created", {"response": head}),
-        ("response.in_progress", {"response": head}),
-    ]
+    events = [{"type": "response.created", "response": head}, {"type": "response.in_progress", "response": head}]
     for position, item in enumerate(final["output"]):
-        events.extend(_item_events(canned, dialect, position, item))
-    terminal = "response.incomplete" if canned.status == "incomplete" else "response.completed"
-    events.append((terminal, {"response": final}))
-    return b"".join(sse_event(kind, sequence, **data) for sequence, (kind, data) in enumerate(events))
+        events.extend(item_events(position, item, dialect, piece))
+    terminal = "response.incomplete" if final.get("status") == "incomplete" else "response.completed"
+    events.append({"type": terminal, "response": final})
+    return events
 
 
-def _item_events(
-    canned: Canned, dialect: Dialect, position: int, item: dict[str, Any]
-) -> Iterator[tuple[str, dict[str, Any]]]:
+def responses_sse(reply: Canned | dict[str, Any], dialect: Dialect = "openai", piece: int | None = None) -> bytes:
+    """The Responses SSE stream the given kind of server sends for a reply (a Canned, or a Responses object)."""
+    canned = reply if isinstance(reply, Canned) else None
+    size = piece or (canned.piece if canned else 5)
+    if dialect == "litellm":
+        return _litellm_sse(canned or Canned(), final=None if canned else dict(reply))  # type: ignore[arg-type]
+    final = responses_json(canned, dialect) if canned else dict(reply)  # type: ignore[arg-type]
+    return encode_events(responses_events(final, dialect, size))
+
+
+def item_events(
+    position: int, item: dict[str, Any], dialect: Dialect = "openai", piece: int = 5
+) -> list[dict[str, Any]]:
+    """The events of one output item, in OpenAI's grammar or the reference gpt-oss server's."""
     kind = item["type"]
     # The reference server numbers its delta events one lower than the `.done` events of the same item.
     early = position - 1 if dialect == "gpt-oss-reference" else position
     if kind == "function_call":
-        if dialect == "openai":
-            yield "response.output_item.added", {"output_index": position, "item": {**item, "arguments": ""}}
-            for delta in _pieces(item["arguments"], canned.piece):
-                yield (
-                    "response.function_call_arguments.delta",
-                    {"item_id": item["id"], "output_index": position, "delta": delta},
-                )
-        yield "response.output_item.done", {"output_index": position, "item": item}
-        return
-    empty = {**item, "content": []}
-    yield "response.output_item.added", {"output_index": early, "item": empty}
+        done = {"type": "response.output_item.done", "output_index": position, "item": item}
+        if dialect != "openai":
+            return [done]  # the reference server sends a call only as its `.done`
+        at = {"item_id": item.get("id"), "output_index": position}
+        return [
+            {"type": "response.output_item.added", "output_index": position, "item": {**item, "arguments": ""}},
+            *(
+                {"type": "response.function_call_arguments.delta", **at, "delta": delta}
+                for delta in _pieces(item["arguments"], piece)
+            ),
+            {"type": "response.function_call_arguments.done", **at, "arguments": item["arguments"]},
+            done,
+        ]
+    events: list[dict[str, Any]] = [
+        {"type": "response.output_item.added", "output_index": early, "item": {**item, "content": []}}
+    ]
     for content_index, part in enumerate(item["content"]):
-        where = {"item_id": item["id"], "output_index": early, "content_index": content_index}
+        where = {"item_id": item.get("id"), "output_index": early, "content_index": content_index}
         field_name = "refusal" if part["type"] == "refusal" else "text"
         delta_kind = {
             "reasoning_text": "response.reasoning_text.delta",
             "output_text": "response.output_text.delta",
             "refusal": "response.refusal.delta",
         }[part["type"]]
-        yield "response.content_part.added", {**where, "part": {**part, field_name: ""}}
-        for delta in _pieces(part[field_name], canned.piece):
-            yield delta_kind, {**where, "delta": delta}
         done = {**where, "output_index": position}
-        yield delta_kind.replace(".delta", ".done"), {**done, field_name: part[field_name]}
-        yield "response.content_part.done", {**done, "part": part}
-    yield "response.output_item.done", {"output_index": position, "item": item}
+        events += [
+            {"type": "response.content_part.added", **where, "part": {**part, field_name: ""}},
+            *({"type": delta_kind, **where, "delta": delta} for delta in _pieces(part[field_name], piece)),
+            {"type": delta_kind.replace(".delta", ".done"), **done, field_name: part[field_name]},
+            {"type": "response.content_part.done", **done, "part": part},
+        ]
+    events.append({"type": "response.output_item.done", "output_index": position, "item": item})
+    return events
 
 
-def _litellm_sse(canned: Canned) -> bytes:
-    final = responses_json(canned, "litellm")
+def _litellm_sse(canned: Canned, final: dict[str, Any] | None = None) -> bytes:
+    final = final or responses_json(canned, "litellm")
+    reasoning = "".join(
+        part["text"] for item in final["output"] if item["type"] == "reasoning" for part in item["content"]
+    )
+    text = "".join(
+        part.get("text", "") for item in final["output"] if item["type"] == "message" for part in item["content"]
+    )
+    final = {**final, "output": [dict(item) for item in final["output"]]}
     for item in final["output"]:
         if item["type"] == "reasoning":
             item["id"] = "rs_final"  # none of the ids the deltas carried
@@ -188,20 +213,11 @@ def _litellm_sse(canned: Canned) -> bytes:
             item["id"] = "id-1795747878114"  # the id the text deltas carried
     head = {**final, "status": "in_progress", "output": [], "usage": None}
     where = {"output_index": 0, "content_index": 0}
+    announced = {"id": "msg_announced", "type": "message", "status": "in_progress", "role": "assistant", "content": []}
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": head},
         {"type": "response.in_progress", "response": head},
-        {
-            "type": "response.output_item.added",
-            "output_index": 0,
-            "item": {
-                "id": "msg_announced",
-                "type": "message",
-                "status": "in_progress",
-                "role": "assistant",
-                "content": [],
-            },
-        },
+        {"type": "response.output_item.added", "output_index": 0, "item": announced},
         {
             "type": "response.content_part.added",
             "item_id": "msg_part",
@@ -209,6 +225,7 @@ def _litellm_sse(canned: Canned) -> bytes:
             "part": {"type": "output_text", "text": "", "annotations": []},
         },
     ]
+    # Every reasoning delta with an id of its own, derived from its text as LiteLLM does.
     events += [
         {
             "type": "response.reasoning_summary_text.delta",
@@ -216,35 +233,31 @@ def _litellm_sse(canned: Canned) -> bytes:
             "output_index": 0,
             "delta": delta,
         }
-        for delta in _pieces(canned.reasoning, canned.piece)
+        for delta in _pieces(reasoning, canned.piece)
     ]
     events += [
         {"type": "response.output_text.delta", "item_id": "id-1795747878114", **where, "delta": delta}
-        for delta in _pieces(canned.text, canned.piece)
+        for delta in _pieces(text, canned.piece)
     ]
+    closed = {
+        "id": "msg_item_done",
+        "status": "completed",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
     events += [
-        {"type": "response.output_text.done", "item_id": "msg_text_done", **where, "text": canned.text},
+        {"type": "response.output_text.done", "item_id": "msg_text_done", **where, "text": text},
         {
             "type": "response.content_part.done",
             "item_id": "msg_part_done",
             **where,
-            "part": {"type": "reasoning_text", "reasoning": canned.reasoning},
+            "part": {"type": "reasoning_text", "reasoning": reasoning},
         },
-        {
-            "type": "response.output_item.done",
-            "output_index": 0,
-            "sequence_number": 1,
-            "item": {
-                "id": "msg_item_done",
-                "status": "completed",
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": canned.text, "annotations": []}],
-            },
-        },
+        {"type": "response.output_item.done", "output_index": 0, "item": closed},
         {"type": "response.completed", "response": final},
     ]
-    return b"".join(f"data: {json.dumps(event)}\n\n".encode() for event in events) + b"data: [DONE]\n\n"
+    return encode_events(events, event_lines=False)
 
 
 # Chat Completions.
