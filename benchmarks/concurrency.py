@@ -1,206 +1,195 @@
-"""Section 4: many `ainvoke` calls at once against the emulator on loopback, each client with its own defaults.
+"""Section 5: many calls at once against the canned socket server, every client with its own HTTP defaults.
 
-Every contender builds its own HTTP clients here (nothing injected), so connection reuse and pool limits are the
-package's own. Per contender and pass: a fresh instance in a fresh event loop, `calls` calls through `concurrency`
-workers; throughput, p50/p99 latency, TCP connections the emulator accepted, and (in a second pass under tracemalloc,
-so the first is not slowed by it) the peak of Python memory allocated during the run. The emulator runs in a child
-process, so its own work is not counted.
+Contenders: raw aiohttp (a `ClientSession` over 100 connections) and raw httpx (a 100-connection pool), each sending
+a prebuilt body and `json.loads`-ing the reply; `ChatWorkersAI.ainvoke`, `WorkersAI.achat`,
+`ChatOpenAI(use_responses_api=True).ainvoke` and LlamaIndex `OpenAIResponses.achat`, each building its own HTTP
+clients. Every contender is created once and every call runs in ONE event loop, as in an application (an SDK whose
+clients are tied to the loop that first used them is measured as it is meant to be used). After a warm-up burst,
+each round runs every contender once, in an order that rotates every round: `calls` calls through `concurrency`
+workers. Reported: throughput, p50/p99 latency, the client's CPU per call, the server's CPU per call (its own
+process, to show it is not the bottleneck) and the TCP connections used.
 
-Connection reuse: sequential sync and async calls of each adapter must go through one connection.
+Targets (issue 12): both adapters reach at least half of raw aiohttp's throughput and four times ChatOpenAI's.
+Before that, sequential calls of each adapter must go through one connection, sync and async.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-import time
-import tracemalloc
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 
+from benchmarks.canned import ACCOUNT_ID
 from benchmarks.contenders import (
-    ALTERNATIVES,
+    CHAT_OPENAI,
     CHAT_WORKERS_AI,
+    OPENAI_RESPONSES,
     OURS,
-    RAW_HTTPX,
-    RAW_HTTPX_KEEP_ALIVE,
-    WORKERS_AI,
     Contender,
     Endpoint,
     build,
 )
-from benchmarks.emulator_process import EmulatorProcess
-from benchmarks.report import Row, Section
-from cfai.transport import POOL_LIMITS
+from benchmarks.load import LoadResult, LoadSummary, load_context, measured, summarise
+from benchmarks.raw_clients import AIOHTTP, HTTPX_POOL, RawClient, create
+from benchmarks.report import TIMES, Row, Section, ratio, spread
+from benchmarks.socket_server import SocketServer
+from benchmarks.timing import rotated
 
-# The target: the pool cfai's clients create never grows past its own limit.
-HTTPX_POOL_SIZE = POOL_LIMITS.max_connections
+RAW_AIOHTTP = "raw aiohttp"
+RAW_HTTPX = "raw httpx, 100-connection pool"
+_RAW = {RAW_AIOHTTP: AIOHTTP, RAW_HTTPX: HTTPX_POOL}
+ALTERNATIVES = (CHAT_OPENAI, OPENAI_RESPONSES)
+POOL_LIMIT = 100
 SEQUENTIAL_CALLS = 20
+OF_AIOHTTP = 0.5
+OVER_CHAT_OPENAI = 4.0
 
 
-@dataclass
-class LoadResult:
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    connections: int = 0
-    peak_bytes: int = 0
-
-    @property
-    def throughput(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+@dataclass(frozen=True)
+class Target:
+    subject: str
+    baseline: str
+    at_least: float | None
 
 
-async def _load(contender: Contender, calls: int, concurrency: int) -> LoadResult:
-    result = LoadResult()
-    remaining = iter(range(calls))
+TARGETS = tuple(
+    Target(subject, baseline, bound)
+    for subject in OURS
+    for baseline, bound in ((RAW_AIOHTTP, OF_AIOHTTP), (CHAT_OPENAI, OVER_CHAT_OPENAI), (OPENAI_RESPONSES, None))
+)
 
-    async def worker() -> None:
-        for _ in remaining:
-            start = time.perf_counter()
-            try:
-                await contender.ainvoke()
-            except Exception as error:
-                result.errors.append(f"{type(error).__name__}: {str(error)[:120]}")
-                continue
-            result.latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.perf_counter() - start
-    return result
+Call = Callable[[], Awaitable[object]]
 
 
-def _fresh(name: str, endpoint: Endpoint) -> Contender:
-    built, missing = build([name], endpoint)
-    if name not in built:
-        raise RuntimeError(missing[name])
-    return built[name]
+def endpoint_of(server: SocketServer) -> Endpoint:
+    root = f"{server.base_url}/client/v4"
+    return Endpoint(f"{root}/accounts/{ACCOUNT_ID}/ai/v1", root, "bench-token")
 
 
-def load_pass(
-    name: str, endpoint: Endpoint, emulator: EmulatorProcess, calls: int, concurrency: int, *, trace_memory: bool
-) -> LoadResult:
-    contender = _fresh(name, endpoint)
-    emulator.reset()
-    if trace_memory:
-        tracemalloc.start()
+async def _calls(names: list[str], endpoint: Endpoint) -> tuple[dict[str, Call], list[RawClient], dict[str, str]]:
+    """One call per contender, created once, in the running loop."""
+    raw, missing = create([_RAW[name] for name in names if name in _RAW])
+    url = f"{endpoint.v1_url}/responses"
+    calls: dict[str, Call] = {}
+    built, failed = build([name for name in names if name not in _RAW], endpoint)
+    missing.update(failed)
+    for name in names:
+        if name in _RAW and _RAW[name] in raw:
+            calls[name] = partial(raw[_RAW[name]].call, url)
+        elif name in built:
+            calls[name] = built[name].ainvoke
+    return calls, list(raw.values()), missing
+
+
+async def _measure(
+    server: SocketServer, names: list[str], *, calls: int, concurrency: int, rounds: int
+) -> tuple[dict[str, list[LoadResult]], dict[str, str]]:
+    contenders, raw, missing = await _calls(names, endpoint_of(server))
+    results: dict[str, list[LoadResult]] = {name: [] for name in contenders}
     try:
-        result = asyncio.run(_load(contender, calls, concurrency))
-        if trace_memory:
-            result.peak_bytes = tracemalloc.get_traced_memory()[1]
+        for name, call in list(contenders.items()):  # warm-up, and out with whoever cannot answer
+            try:
+                await asyncio.gather(*(call() for _ in range(concurrency)))
+            except Exception as error:
+                missing[name] = f"warm-up failed: {type(error).__name__}: {str(error)[:160]}"
+                del contenders[name], results[name]
+        for round_number in range(rounds):
+            for name in rotated(list(contenders), round_number):
+                results[name].append(await measured(server, contenders[name], calls, concurrency))
     finally:
-        if trace_memory:
-            tracemalloc.stop()
-    result.connections = emulator.connections_opened()
-    return result
+        for client in raw:
+            await client.close()
+    return results, missing
 
 
-def sequential_connections(name: str, endpoint: Endpoint, emulator: EmulatorProcess) -> tuple[int, int]:
-    """Connections opened by SEQUENTIAL_CALLS sync calls, then by as many async calls in one event loop."""
-    contender = _fresh(name, endpoint)
-    emulator.reset()
+def _load_row(name: str, summary: LoadSummary, calls: int, concurrency: int) -> Row:
+    ours = name in OURS
+    passed = (summary.connections_used <= POOL_LIMIT and not summary.errors) if ours else None
+    return Row(
+        f"{name}: {calls:,} calls at concurrency {concurrency}",
+        f"{summary.throughput:,.0f} calls/s",
+        load_context(summary),
+        spread(summary.throughputs, lambda value: f"{value:,.0f}"),
+        f"≤ {POOL_LIMIT} connections, no errors" if ours else "",
+        passed,
+    )
+
+
+def _target_row(target: Target, results: dict[str, list[LoadResult]], missing: dict[str, str]) -> Row:
+    label = f"{target.subject} ÷ {target.baseline}, calls/s at concurrency"
+    bound = f"≥ {target.at_least}{TIMES}" if target.at_least is not None else ""
+    absent = [name for name in (target.subject, target.baseline) if name not in results]
+    if absent:
+        why = "; ".join(f"{name}: {missing.get(name, 'not run')}" for name in absent)
+        return Row(label, "n/a", why, "", bound, False if bound else None)
+    ratios = [
+        mine.throughput / theirs.throughput if theirs.throughput else float("inf")
+        for mine, theirs in zip(results[target.subject], results[target.baseline], strict=True)
+    ]
+    value = statistics.median(ratios)
+    passed = None if target.at_least is None else value >= target.at_least
+    return Row(label, ratio(value), "per-round ratio of throughputs", spread(ratios), bound, passed)
+
+
+def sequential_rows(server: SocketServer) -> list[Row]:
+    """Sequential calls of each adapter go through one kept-alive connection, sync and async."""
+    endpoint = endpoint_of(server)
+    rows = []
+    for name in OURS:
+        built, missing = build([name], endpoint)
+        label = f"{name}: TCP connections for {SEQUENTIAL_CALLS} sequential calls"
+        if name not in built:
+            rows.append(Row(label, "n/a", missing[name], "", "1", False))
+            continue
+        contender, method = built[name], "invoke" if name == CHAT_WORKERS_AI else "chat"
+        for mode, used in (
+            ("sync", _sync_connections(server, contender)),
+            ("async", _async_connections(server, contender)),
+        ):
+            call = method if mode == "sync" else f"a{method}"
+            rows.append(Row(f"{label} ({call}, {mode})", str(used), "", "", "1", used == 1))
+    return rows
+
+
+def _sync_connections(server: SocketServer, contender: Contender) -> int:
+    server.reset()
     for _ in range(SEQUENTIAL_CALLS):
         contender.invoke()
-    sync = emulator.connections_opened()
+    return server.stats().opened
 
+
+def _async_connections(server: SocketServer, contender: Contender) -> int:
     async def calls() -> None:
         for _ in range(SEQUENTIAL_CALLS):
             await contender.ainvoke()
 
-    emulator.reset()
+    server.reset()
     asyncio.run(calls())
-    return sync, emulator.connections_opened()
-
-
-def _load_row(name: str, runs: Sequence[LoadResult], calls: int, concurrency: int) -> Row:
-    timed = [run for run in runs if run.peak_bytes == 0]
-    traced = [run for run in runs if run.peak_bytes]
-    latencies = [latency for run in timed for latency in run.latencies]
-    merged = LoadResult(latencies=latencies)
-    throughput = statistics.median(run.throughput for run in timed)
-    errors = sum(len(run.errors) for run in runs)
-    connections = max(run.connections for run in runs)
-    peak = f"; peak memory {max(run.peak_bytes for run in traced) / 2**20:,.1f} MiB" if traced else ""
-    context = (
-        f"p50 {merged.percentile(0.5) * 1e3:,.1f} ms, p99 {merged.percentile(0.99) * 1e3:,.1f} ms; "
-        f"{connections} TCP connections{peak}"
-        + (f"; {errors} errors, first: {next(error for run in runs for error in run.errors)}" if errors else "")
-    )
-    ours = name in OURS
-    passed = (connections <= HTTPX_POOL_SIZE and not errors) if ours else None
-    target = f"≤ {HTTPX_POOL_SIZE} connections, no errors" if ours else ""
-    return Row(f"{name}: {calls:,} ainvoke at concurrency {concurrency}", f"{throughput:,.0f} calls/s", context,
-               target, passed)
-
-
-def _measure_loads(
-    names: Sequence[str], endpoint: Endpoint, emulator: EmulatorProcess, *, calls: int, concurrency: int, rounds: int
-) -> tuple[dict[str, list[LoadResult]], dict[str, str]]:
-    results: dict[str, list[LoadResult]] = {name: [] for name in names}
-    failures: dict[str, str] = {}
-    passes: list[Callable[[str], LoadResult]] = [
-        *(lambda name: load_pass(name, endpoint, emulator, calls, concurrency, trace_memory=False)
-          for _ in range(rounds)),
-        lambda name: load_pass(name, endpoint, emulator, calls, concurrency, trace_memory=True),
-    ]
-    for one_pass in passes:  # interleaved: every contender once per pass
-        for name in names:
-            if name in failures:
-                continue
-            try:
-                results[name].append(one_pass(name))
-            except Exception as error:
-                failures[name] = f"{type(error).__name__}: {str(error)[:160]}"
-    return results, failures
+    return server.stats().opened
 
 
 def run(*, calls: int, concurrency: int, rounds: int, include_alternatives: bool = True) -> Section:
-    section = Section(f"4. Concurrency against the emulator on loopback ({calls:,} calls, {concurrency} at a time)")
-    names = [RAW_HTTPX, RAW_HTTPX_KEEP_ALIVE, *OURS, *(ALTERNATIVES if include_alternatives else ())]
-    try:
-        emulator = EmulatorProcess().__enter__()
-    except Exception as error:
-        for name in OURS:
-            section.missing(f"{name}: {calls:,} ainvoke at concurrency {concurrency}", f"no emulator: {error}",
-                            f"≤ {HTTPX_POOL_SIZE} connections")
-        return section
-    try:
-        address = emulator.address
-        endpoint = Endpoint(address["v1_url"], address["root_url"], address["api_token"], address["account_id"])
-        for name in OURS:
-            section.rows += _sequential_rows(name, endpoint, emulator)
-        results, failures = _measure_loads(names, endpoint, emulator, calls=calls, concurrency=concurrency,
-                                           rounds=rounds)
-    finally:
-        emulator.__exit__(None, None, None)
+    section = Section(f"5. Concurrency on the canned socket server ({calls:,} calls, {concurrency} at a time)")
+    names = [RAW_AIOHTTP, RAW_HTTPX, *OURS, *(ALTERNATIVES if include_alternatives else ())]
+    with SocketServer() as server:
+        section.rows += sequential_rows(server)
+        results, missing = asyncio.run(_measure(server, names, calls=calls, concurrency=concurrency, rounds=rounds))
+    for target in TARGETS:
+        if include_alternatives or target.baseline not in ALTERNATIVES:
+            section.add(_target_row(target, results, missing))
     for name in names:
-        if name in failures or not results[name]:
-            target = f"≤ {HTTPX_POOL_SIZE} connections" if name in OURS else ""
-            section.missing(f"{name}: {calls:,} ainvoke at concurrency {concurrency}",
-                            failures.get(name, "not run"), target)
+        if name in results:
+            section.add(_load_row(name, summarise(results[name]), calls, concurrency))
         else:
-            section.add(_load_row(name, results[name], calls, concurrency))
+            bound = f"≤ {POOL_LIMIT} connections" if name in OURS else ""
+            section.missing(
+                f"{name}: {calls:,} calls at concurrency {concurrency}", missing.get(name, "not run"), bound
+            )
     section.notes.append(
-        f"- Throughput: median of {rounds} interleaved passes; latency percentiles over all of them; peak memory "
-        "(tracemalloc, Python allocations during the run) from one more pass. Every pass uses a fresh instance in a "
-        "fresh event loop with the package's own HTTP clients; the emulator runs in a child process."
+        f"- {rounds} rounds, order rotating, every contender created once and run in one event loop after a warm-up "
+        "burst of one call per worker; throughput: median (min to max) of rounds; latency percentiles over all "
+        "calls; CPU per call: median of rounds, this process (the client) and the server's child process apart."
     )
     return section
-
-
-def _sequential_rows(name: str, endpoint: Endpoint, emulator: EmulatorProcess) -> list[Row]:
-    label = f"{name}: TCP connections for {SEQUENTIAL_CALLS} sequential calls"
-    try:
-        sync, asynchronous = sequential_connections(name, endpoint, emulator)
-    except Exception as error:
-        return [Row(label, "n/a", f"{type(error).__name__}: {str(error)[:160]}", "1", False)]
-    method = "invoke" if name == CHAT_WORKERS_AI else "chat" if name == WORKERS_AI else "call"
-    return [
-        Row(f"{label} ({method}, sync)", str(sync), "", "1", sync == 1),
-        Row(f"{label} (a{method}, async)", str(asynchronous), "one event loop", "1", asynchronous == 1),
-    ]

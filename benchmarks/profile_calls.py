@@ -18,8 +18,9 @@ import pstats
 from collections.abc import Callable, Sequence
 
 from benchmarks import streaming
-from benchmarks.canned import API_TOKEN, MOCK_ROOT, MOCK_V1_URL, long_server
+from benchmarks.canned import API_TOKEN, MOCK_ROOT, MOCK_V1_URL
 from benchmarks.contenders import BUILDERS, Endpoint
+from benchmarks.mock_transport import long_server
 from benchmarks.overhead import mock_endpoint
 
 WARM_UP_CALLS = 100

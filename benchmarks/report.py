@@ -1,8 +1,13 @@
-"""The benchmark's output: rows grouped by section, rendered as Markdown tables with each target's pass/fail."""
+"""The benchmark's output: rows grouped by section, rendered as Markdown tables with each target's pass/fail.
+
+A row's `result` is the median over rounds; `spread` shows the smallest and largest round beside it, so a reader can
+tell a steady figure from a noisy one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 TIMES = "\u00d7"  # the multiplication sign, as in "4.20 times"
@@ -15,6 +20,7 @@ class Row:
     measurement: str
     result: str
     context: str = ""
+    spread: str = ""
     target: str = ""
     passed: bool | None = None
 
@@ -36,7 +42,7 @@ class Section:
 
     def missing(self, measurement: str, why: str, target: str = "") -> None:
         """A row that could not be measured; a target it carries counts as failed."""
-        self.rows.append(Row(measurement, "n/a", why, target, False if target else None))
+        self.rows.append(Row(measurement, "n/a", why, target=target, passed=False if target else None))
 
 
 def _cell(text: str) -> str:
@@ -47,11 +53,11 @@ def render_section(section: Section) -> str:
     lines = [
         f"### {section.title}",
         "",
-        "| measurement | result | context (medians) | target | |",
-        "| --- | --- | --- | --- | --- |",
+        "| measurement | median | min to max | context (medians) | target | |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in section.rows:
-        cells = (row.measurement, row.result, row.context, row.target, row.verdict)
+        cells = (row.measurement, row.result, row.spread, row.context, row.target, row.verdict)
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     if section.notes:
         lines.append("")
@@ -68,3 +74,14 @@ def render(sections: Sequence[Section], header: str) -> str:
 
 def ratio(value: float) -> str:
     return f"{value:.2f}{TIMES}"
+
+
+def spread(values: Sequence[float], show: Callable[[float], str] = ratio) -> str:
+    """'min to max' of the rounds; empty for a single round, where there is no spread to show."""
+    if len(values) < 2:
+        return ""
+    return f"{show(min(values))} to {show(max(values))}"
+
+
+def median_of(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")

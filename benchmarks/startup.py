@@ -1,9 +1,10 @@
-"""Section 3: what a user pays before the first call: constructing a model object, and importing the package.
+"""Section 4: what a user pays before the first call: constructing a model object, and importing the package.
 
 Construction is timed in process, interleaved, with the arguments a user writes (model, token, base URL) and no
-injected HTTP clients, so eager client construction shows. Import time is measured in fresh interpreters, one per
-sample: each child imports the framework's own module first, then the integration, and reports both durations, so
-"what the integration adds" is measured in the same process on top of an already-imported framework.
+injected HTTP clients, so eager client construction shows. Import time is measured in fresh interpreters: each child
+imports the framework's own module first, then the integration, and reports both durations, so what the
+integration adds is measured on top of an already-imported framework and shown as a ratio to the framework's own
+import (an absolute figure alone says little on a machine of unknown speed).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +34,8 @@ from benchmarks.contenders import (
     openai_responses,
     workers_ai,
 )
-from benchmarks.report import Row, Section
-from benchmarks.timing import interleave, microseconds, milliseconds
+from benchmarks.report import Row, Section, ratio, spread
+from benchmarks.timing import interleave, microseconds, milliseconds, rotated
 
 CONSTRUCTION_LIMIT = 1e-3
 IMPORT_LIMIT = 0.060
@@ -61,7 +63,7 @@ class ImportCase:
     def label(self) -> str:
         if self.integration is None:
             return f"import {self.framework}"
-        return f"import {self.integration}, added to {self.framework}"
+        return f"import {self.integration}, ÷ import {self.framework}"
 
 
 # langchain-core 1.x imports `langchain_core.language_models` lazily: the package itself loads almost nothing and
@@ -85,65 +87,109 @@ _ALTERNATIVE_MODULES = ("langchain_openai", "langchain_cloudflare", "llama_index
 
 _CHILD = """
 import importlib, json, sys, time
-framework, integration = sys.argv[1], sys.argv[2]
-start = time.perf_counter()
-importlib.import_module(framework)
-middle = time.perf_counter()
-if integration:
-    importlib.import_module(integration)
-print(json.dumps([middle - start, time.perf_counter() - middle]))
+times = []
+for pair in sys.argv[1:]:
+    framework, _, integration = pair.partition(",")
+    start = time.perf_counter()
+    importlib.import_module(framework)
+    middle = time.perf_counter()
+    if integration:
+        importlib.import_module(integration)
+    times.append([middle - start, time.perf_counter() - middle])
+print(json.dumps(times))
 """
 
 
-def _import_once(case: ImportCase) -> tuple[float, float]:
+def _import_in_child(cases: Sequence[ImportCase]) -> list[tuple[float, float]]:
+    """(framework seconds, integration seconds) of each case, in one fresh interpreter, in order."""
+    pairs = [f"{case.framework},{case.integration or ''}" for case in cases]
     completed = subprocess.run(
-        [sys.executable, "-c", _CHILD, case.framework, case.integration or ""],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
+        [sys.executable, "-c", _CHILD, *pairs], capture_output=True, text=True, cwd=ROOT, check=False
     )
     if completed.returncode != 0:
         raise RuntimeError(completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output")
-    framework, integration = json.loads(completed.stdout)
-    return framework, integration
+    return [(framework, integration) for framework, integration in json.loads(completed.stdout)]
 
 
-def import_rows(rounds: int, include_alternatives: bool) -> tuple[list[Row], list[str]]:
-    cases = [
-        case for case in IMPORT_CASES if include_alternatives or case.integration not in _ALTERNATIVE_MODULES
-    ]
-    samples: dict[ImportCase, list[tuple[float, float]]] = {case: [] for case in cases}
-    failures: dict[ImportCase, str] = {}
-    warm_up = 1 if rounds > 1 else 0  # a first round warms the bytecode and file caches; a smoke run skips it
-    for _ in range(rounds + warm_up):
-        for case in cases:
-            if case in failures:
-                continue
+class ImportTimes:
+    """Import times measured in fresh interpreters on a thread of their own, so that a smoke run can overlap them
+    with the other sections (`start` early, `rows` at the end); a full run starts and reads them in turn.
+
+    Full run: one interpreter per case and round, cases in an order that rotates every round, after a warm-up round
+    that fills the bytecode and file caches. Smoke run (`shared=True`): one interpreter imports every case in turn,
+    once, so later cases find shared dependencies already loaded: figures there are only indicative.
+    """
+
+    def __init__(self, rounds: int, include_alternatives: bool, *, shared: bool = False) -> None:
+        self.cases = [
+            case
+            for case in IMPORT_CASES
+            if (include_alternatives or case.integration not in _ALTERNATIVE_MODULES)
+            and (not shared or case.limit is not None)
+        ]
+        self.rounds = rounds
+        self.shared = shared
+        self.samples: dict[ImportCase, list[tuple[float, float]]] = {case: [] for case in self.cases}
+        self.failures: dict[ImportCase, str] = {}
+        self._thread = threading.Thread(target=self._measure, daemon=True)
+
+    def start(self) -> ImportTimes:
+        self._thread.start()
+        return self
+
+    def _measure(self) -> None:
+        if self.shared:
             try:
-                samples[case].append(_import_once(case))
+                for case, sample in zip(self.cases, _import_in_child(self.cases), strict=True):
+                    self.samples[case].append(sample)
             except RuntimeError as error:
-                failures[case] = str(error)
-    rows = []
-    for case in cases:
-        target = f"< {milliseconds(case.limit)}" if case.limit else ""
-        if case in failures:
-            rows.append(Row(case.label, "n/a", failures[case][:200], target, False if case.limit else None))
-            continue
-        measured = samples[case][warm_up:]
+                self.failures = dict.fromkeys(self.cases, str(error))
+            return
+        for round_number in range(-1, self.rounds):  # round -1 only warms the caches
+            for case in rotated(self.cases, max(round_number, 0)):
+                if case in self.failures:
+                    continue
+                try:
+                    sample = _import_in_child([case])[0]
+                except RuntimeError as error:
+                    self.failures[case] = str(error)
+                    continue
+                if round_number >= 0:
+                    self.samples[case].append(sample)
+
+    def rows(self) -> tuple[list[Row], list[str]]:
+        self._thread.join()
+        rows = [self._row(case) for case in self.cases]
+        how = (
+            "one interpreter importing every case in turn, once (smoke run: shared dependencies load only once)"
+            if self.shared
+            else f"{self.rounds} fresh interpreters per row after a warm-up round, order rotating"
+        )
+        return rows, [f"- Import: {how}; medians (min to max) of the ratio to the framework's own import."]
+
+    def _row(self, case: ImportCase) -> Row:
+        target = f"< {milliseconds(case.limit)} added" if case.limit else ""
+        if case in self.failures:
+            return Row(
+                case.label, "n/a", self.failures[case][:200], target=target, passed=False if case.limit else None
+            )
+        measured = self.samples[case]
         framework = statistics.median(sample[0] for sample in measured)
-        added = statistics.median(sample[1] for sample in measured)
         if case.integration is None:
-            rows.append(Row(case.label, milliseconds(framework), "fresh interpreter"))
-            continue
+            return Row(
+                case.label,
+                milliseconds(framework),
+                "fresh interpreter",
+                spread([sample[0] for sample in measured], milliseconds),
+            )
+        added = statistics.median(sample[1] for sample in measured)
+        ratios = [sample[1] / sample[0] for sample in measured]
         passed = None if case.limit is None else added < case.limit
-        rows.append(Row(case.label, milliseconds(added), f"{case.framework} itself {milliseconds(framework)}",
-                        target, passed))
-    note = f"- Import: {rounds} fresh interpreters per row (after {warm_up} warm-up round), interleaved; medians."
-    return rows, [note]
+        context = f"{milliseconds(added)} on top of {case.framework}'s own {milliseconds(framework)}"
+        return Row(case.label, ratio(statistics.median(ratios)), context, spread(ratios), target, passed)
 
 
-def construction_rows(rounds: int, include_alternatives: bool) -> tuple[list[Row], list[str]]:
+def construction_rows(rounds: int, include_alternatives: bool, batch_seconds: float) -> tuple[list[Row], list[str]]:
     endpoint = Endpoint(MOCK_V1_URL, MOCK_ROOT, API_TOKEN)
     constructors: dict[str, Callable[[], object]] = {}
     missing: dict[str, str] = {}
@@ -159,24 +205,35 @@ def construction_rows(rounds: int, include_alternatives: bool) -> tuple[list[Row
             missing[name] = f"construction failed: {type(error).__name__}: {error}"
             continue
         constructors[name] = functools.partial(construct, endpoint)
-    samples = interleave(constructors, rounds=rounds, max_batch=500)
+    samples = interleave(constructors, rounds=rounds, batch_seconds=batch_seconds, max_batch=500)
     rows = []
     for name in _CONSTRUCTORS:
         target = f"< {milliseconds(CONSTRUCTION_LIMIT)}" if name in _OURS else ""
         if name in missing:
-            rows.append(Row(f"construct {name}", "n/a", missing[name], target, False if target else None))
+            rows.append(Row(f"construct {name}", "n/a", missing[name], target=target, passed=False if target else None))
         elif name in samples:
             median = samples[name].median
             passed = median < CONSTRUCTION_LIMIT if target else None
-            rows.append(Row(f"construct {name}", microseconds(median), "model, token, base URL", target, passed))
-    return rows, [f"- Construction: {rounds} interleaved rounds; no HTTP clients passed in (eager ones count)."]
+            rows.append(
+                Row(
+                    f"construct {name}",
+                    microseconds(median),
+                    "model, token, base URL",
+                    spread(samples[name].per_call, microseconds),
+                    target,
+                    passed,
+                )
+            )
+    return rows, [f"- Construction: {rounds} rounds, order rotating; no HTTP clients passed in (eager ones count)."]
 
 
-def run(*, rounds: int, import_rounds: int, include_alternatives: bool = True) -> Section:
-    section = Section("3. Start-up: construction and import time")
+def run(
+    *, rounds: int, imports: ImportTimes, include_alternatives: bool = True, batch_seconds: float = 0.05
+) -> Section:
+    section = Section("4. Start-up: construction and import time")
     for rows, notes in (
-        construction_rows(rounds, include_alternatives),
-        import_rows(import_rounds, include_alternatives),
+        construction_rows(rounds, include_alternatives, batch_seconds),
+        imports.rows(),
     ):
         section.rows += rows
         section.notes += notes

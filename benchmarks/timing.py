@@ -15,7 +15,9 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+T = TypeVar("T")
 SyncCall = Callable[[], object]
 AsyncCall = Callable[[], Awaitable[object]]
 
@@ -31,13 +33,16 @@ class Samples:
         return statistics.median(self.per_call)
 
 
+def round_ratios(numerator: Samples, denominators: Sequence[Samples]) -> list[float]:
+    """numerator / sum(denominators) per round, each pair taken from the same round."""
+    return [
+        top / sum(samples.per_call[index] for samples in denominators) for index, top in enumerate(numerator.per_call)
+    ]
+
+
 def median_ratio(numerator: Samples, denominators: Sequence[Samples]) -> float:
     """Median over rounds of numerator / sum(denominators), each pair taken from the same round."""
-    ratios = [
-        top / sum(samples.per_call[index] for samples in denominators)
-        for index, top in enumerate(numerator.per_call)
-    ]
-    return statistics.median(ratios)
+    return statistics.median(round_ratios(numerator, denominators))
 
 
 def _batch_size(seconds_per_call: float, batch_seconds: float, max_batch: int) -> int:
@@ -58,7 +63,8 @@ async def _time_async_batch(call: AsyncCall, size: int) -> float:
     return (time.perf_counter() - start) / size
 
 
-def rotated(names: Sequence[str], round_number: int) -> list[str]:
+def rotated(names: Sequence[T], round_number: int) -> list[T]:
+    """The order of a round: everyone moves one place forward each round, so no one is always first or last."""
     shift = round_number % len(names) if names else 0
     return [*names[shift:], *names[:shift]]
 
