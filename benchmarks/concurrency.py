@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from benchmarks.canned import ACCOUNT_ID
+from benchmarks.canned import ACCOUNT_ID, API_TOKEN
 from benchmarks.contenders import (
     CHAT_OPENAI,
     CHAT_WORKERS_AI,
@@ -65,7 +65,7 @@ Call = Callable[[], Awaitable[object]]
 
 def endpoint_of(server: SocketServer) -> Endpoint:
     root = f"{server.base_url}/client/v4"
-    return Endpoint(f"{root}/accounts/{ACCOUNT_ID}/ai/v1", root, "bench-token")
+    return Endpoint(f"{root}/accounts/{ACCOUNT_ID}/ai/v1", root, API_TOKEN)
 
 
 async def _calls(names: list[str], endpoint: Endpoint) -> tuple[dict[str, Call], list[RawClient], dict[str, str]]:

@@ -86,9 +86,11 @@ IMPORT_CASES = (
 _ALTERNATIVE_MODULES = ("langchain_openai", "langchain_cloudflare", "llama_index.llms.openai")
 
 _CHILD = """
-import importlib, json, sys, time
+import importlib, json, os, sys, time
+if sys.argv[1] == "nice" and hasattr(os, "nice"):
+    os.nice(10)
 times = []
-for pair in sys.argv[1:]:
+for pair in sys.argv[2:]:
     framework, _, integration = pair.partition(",")
     start = time.perf_counter()
     importlib.import_module(framework)
@@ -100,11 +102,15 @@ print(json.dumps(times))
 """
 
 
-def _import_in_child(cases: Sequence[ImportCase]) -> list[tuple[float, float]]:
-    """(framework seconds, integration seconds) of each case, in one fresh interpreter, in order."""
+def _import_in_child(cases: Sequence[ImportCase], *, nice: bool = False) -> list[tuple[float, float]]:
+    """(framework seconds, integration seconds) of each case, in one fresh interpreter, in order.
+
+    `nice`: the child lowers its priority, so that it takes what CPU the rest of a smoke run leaves.
+    """
     pairs = [f"{case.framework},{case.integration or ''}" for case in cases]
+    priority = "nice" if nice else "normal"
     completed = subprocess.run(
-        [sys.executable, "-c", _CHILD, *pairs], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, "-c", _CHILD, priority, *pairs], capture_output=True, text=True, cwd=ROOT, check=False
     )
     if completed.returncode != 0:
         raise RuntimeError(completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "no output")
@@ -116,8 +122,8 @@ class ImportTimes:
     with the other sections (`start` early, `rows` at the end); a full run starts and reads them in turn.
 
     Full run: one interpreter per case and round, cases in an order that rotates every round, after a warm-up round
-    that fills the bytecode and file caches. Smoke run (`shared=True`): one interpreter imports every case in turn,
-    once, so later cases find shared dependencies already loaded: figures there are only indicative.
+    that fills the bytecode and file caches. Smoke run (`shared=True`): one interpreter, at a low priority, imports
+    cfai's cases in turn, once, so later cases find shared dependencies already loaded: figures only indicative.
     """
 
     def __init__(self, rounds: int, include_alternatives: bool, *, shared: bool = False) -> None:
@@ -140,7 +146,7 @@ class ImportTimes:
     def _measure(self) -> None:
         if self.shared:
             try:
-                for case, sample in zip(self.cases, _import_in_child(self.cases), strict=True):
+                for case, sample in zip(self.cases, _import_in_child(self.cases, nice=True), strict=True):
                     self.samples[case].append(sample)
             except RuntimeError as error:
                 self.failures = dict.fromkeys(self.cases, str(error))

@@ -12,6 +12,7 @@ import asyncio
 import statistics
 from functools import partial
 
+from benchmarks.canned import ACCOUNT_ID
 from benchmarks.load import LoadResult, load_context, measured, summarise
 from benchmarks.raw_clients import AIOHTTP, HTTPX_AIOHTTP, HTTPX_POOL, HTTPX_POOL_TURNS, RawClient, create
 from benchmarks.report import Row, Section, ratio, spread
@@ -20,8 +21,9 @@ from benchmarks.timing import rotated
 
 EVENTS = SSE_EVENTS
 STACKS = [HTTPX_POOL, HTTPX_POOL_TURNS, HTTPX_AIOHTTP, AIOHTTP]
-JSON_PATH = "/client/v4/accounts/0123456789abcdef0123456789abcdef/ai/v1/responses"
-STREAM_PATH = "/client/v4/accounts/0123456789abcdef0123456789abcdef/ai/v1/chat/completions/stream"
+# The socket server answers by the end of the path: JSON for `/responses`, SSE for `/stream`.
+JSON_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/ai/v1/responses"
+STREAM_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/ai/v1/chat/completions/stream"
 
 Runs = dict[str, list[LoadResult]]
 
