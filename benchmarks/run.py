@@ -60,7 +60,7 @@ FULL = Budget(
     load_streams=200,
     load_concurrency=100,
     load_rounds=3,
-    memory_calls=10_000,
+    memory_calls=5_000,
     memory_rounds=3,
     batch_seconds=0.05,
 )
