@@ -220,7 +220,8 @@ def openai_responses(endpoint: Endpoint) -> Any:
         from llama_index.llms.openai import OpenAIResponses
     except ImportError as error:
         raise Unavailable(f"llama-index-llms-openai is not installed: {error}") from error
-    # Without context_window its `metadata` raises "Unknown model" for @cf/ names, and so does every call (docs/alternatives.md).
+    # Without context_window its `metadata` raises "Unknown model" for @cf/ names, and so does every call
+    # (docs/alternatives.md).
     return OpenAIResponses(
         model=MODEL,
         api_key=endpoint.api_token,

@@ -291,7 +291,7 @@ def run(
     section.notes.append(
         f"- Rounds: {rounds}, order rotating, a full collection before each stream; CPU (process) time per whole "
         "stream divided by its chunks, median (min to max) of rounds. langchain-cloudflare passes on only "
-        "`delta.content`: its reasoning chunks arrive empty (docs/alternatives.md). The buffered rows replay one reply as a few chunks, so "
-        "their CPU per chunk is the whole call's."
+        "`delta.content`: its reasoning chunks arrive empty (docs/alternatives.md). The buffered rows replay one "
+        "reply as a few chunks, so their CPU per chunk is the whole call's."
     )
     return section
