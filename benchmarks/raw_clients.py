@@ -5,7 +5,6 @@ stream: POST, read the SSE reply chunk by chunk through cfai's `SSEDecoder`, `js
 so the differences between the rows are the stacks' own:
 
 - `httpx` with a 100-connection pool (the limits cfai's clients use), sending a prebuilt `httpx.Request`;
-- the same pool taking turns at it (`cfai.pool_turns`, the workaround for encode/httpcore#822 cfai ships today);
 - `httpx` over `httpx_aiohttp`'s transport (aiohttp underneath, httpx's API on top; the openai SDK offers it);
 - aiohttp's `ClientSession` directly, with a 100-connection `TCPConnector`.
 
@@ -25,7 +24,6 @@ from benchmarks.canned import API_TOKEN, MODEL, PROMPT, dump
 from cfai.wire.sse import SSEDecoder
 
 HTTPX_POOL = "httpx, 100-connection pool"
-HTTPX_POOL_TURNS = "httpx, 100-connection pool, cfai pool turns"
 HTTPX_AIOHTTP = "httpx over httpx_aiohttp's AiohttpTransport"
 AIOHTTP = "aiohttp ClientSession"
 
@@ -94,18 +92,6 @@ def httpx_pool() -> RawClient:
     return _httpx_client(HTTPX_POOL, httpx.AsyncClient(limits=_HTTPX_LIMITS, timeout=_HTTPX_TIMEOUT), _plain_send)
 
 
-def httpx_pool_turns() -> RawClient:
-    from cfai.pool_turns import PoolTurns
-
-    client = httpx.AsyncClient(limits=_HTTPX_LIMITS, timeout=_HTTPX_TIMEOUT)
-    turns = PoolTurns()
-
-    async def send(client: httpx.AsyncClient, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        return await turns.send(client, request, stream=stream)
-
-    return _httpx_client(HTTPX_POOL_TURNS, client, send)
-
-
 def httpx_over_aiohttp() -> RawClient:
     from httpx_aiohttp import AiohttpTransport
 
@@ -139,7 +125,6 @@ def aiohttp_session() -> RawClient:
 
 RAW_CLIENTS: dict[str, Callable[[], RawClient]] = {
     HTTPX_POOL: httpx_pool,
-    HTTPX_POOL_TURNS: httpx_pool_turns,
     HTTPX_AIOHTTP: httpx_over_aiohttp,
     AIOHTTP: aiohttp_session,
 }

@@ -14,13 +14,13 @@ from functools import partial
 
 from benchmarks.canned import ACCOUNT_ID
 from benchmarks.load import LoadResult, load_context, measured, summarise
-from benchmarks.raw_clients import AIOHTTP, HTTPX_AIOHTTP, HTTPX_POOL, HTTPX_POOL_TURNS, RawClient, create
+from benchmarks.raw_clients import AIOHTTP, HTTPX_AIOHTTP, HTTPX_POOL, RawClient, create
 from benchmarks.report import Row, Section, ratio, spread
 from benchmarks.socket_server import SSE_EVENTS, SocketServer
 from benchmarks.timing import rotated
 
 EVENTS = SSE_EVENTS
-STACKS = [HTTPX_POOL, HTTPX_POOL_TURNS, HTTPX_AIOHTTP, AIOHTTP]
+STACKS = [HTTPX_POOL, HTTPX_AIOHTTP, AIOHTTP]
 # The socket server answers by the end of the path: JSON for `/responses`, SSE for `/stream`.
 JSON_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/ai/v1/responses"
 STREAM_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/ai/v1/chat/completions/stream"
@@ -99,7 +99,7 @@ def run(*, calls: int, streams: int, concurrency: int, rounds: int, events: int)
     section.rows += _rows(json_runs, f"{calls:,} JSON calls at concurrency {concurrency}", "call")
     section.rows += _rows(stream_runs, f"{streams:,} SSE streams at concurrency {concurrency}", "stream", events)
     for runs, label in ((json_runs, "JSON"), (stream_runs, "SSE")):
-        for name in (HTTPX_POOL, HTTPX_POOL_TURNS, HTTPX_AIOHTTP):
+        for name in (HTTPX_POOL, HTTPX_AIOHTTP):
             row = _versus(runs, name, AIOHTTP, label)
             if row:
                 section.add(row)

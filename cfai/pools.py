@@ -1,5 +1,6 @@
-"""The connection pools behind every client this package creates: one per process for synchronous calls, one per
-event loop for asynchronous calls, shared by all clients.
+"""The connection pools behind every client this package creates: one per process for synchronous calls (an
+httpx.Client), one per event loop for asynchronous calls (an aiohttp session: `cfai.aiohttp_io` says why), shared
+by all clients.
 
 Sharing is safe because nothing but sockets is pooled: every request carries its own URL, headers and timeout
 (`cfai.transport` builds it), and the pools keep no cookies, so one account's session can never ride along with
@@ -26,12 +27,15 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from cfai.config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from cfai.pool_turns import PoolTurns
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "POOL_LIMITS",
@@ -64,8 +68,7 @@ class SyncPool:
 
 @dataclass(eq=False)
 class AsyncPool:
-    client: httpx.AsyncClient
-    turns: PoolTurns = field(default_factory=PoolTurns)
+    session: aiohttp.ClientSession
     users: int = 0
     closer: AsyncGenerator[None, None] | None = None
 
@@ -111,12 +114,13 @@ atexit.register(_close_at_exit)
 
 def acquire_async() -> AsyncPool:
     """The running event loop's pool, counted for one more user; call it from inside the loop."""
+    from cfai.aiohttp_io import new_session  # aiohttp loads with the first asynchronous client
+
     loop = asyncio.get_running_loop()
     with _lock:
         pool = _async.get(loop)
-        if pool is None or pool.client.is_closed:
-            client = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, limits=POOL_LIMITS, cookies=_no_cookies())
-            pool = _async[loop] = AsyncPool(client)
+        if pool is None or pool.session.closed:
+            pool = _async[loop] = AsyncPool(new_session(POOL_LIMITS.max_connections or 100))
             pool.closer = _close_when_the_loop_shuts_down(loop, pool)
             # Run it to its first `yield`: the loop has now registered it (its first-iteration hook) and will
             # close it, running the `finally` below, when it shuts down its async generators.
@@ -130,12 +134,12 @@ async def release_async(pool: AsyncPool) -> None:
     """One user fewer; the last one closes the pool. A pool whose loop has shut down is already closed."""
     with _lock:
         pool.users -= 1
-        if pool.users > 0 or pool.client.is_closed:
+        if pool.users > 0 or pool.session.closed:
             return
         for loop, known in list(_async.items()):
             if known is pool:
                 del _async[loop]
-    await pool.client.aclose()
+    await pool.session.close()
 
 
 async def _close_when_the_loop_shuts_down(
@@ -147,8 +151,8 @@ async def _close_when_the_loop_shuts_down(
         with _lock:
             if _async.get(loop) is pool:
                 del _async[loop]
-        if not pool.client.is_closed:
-            await pool.client.aclose()
+        if not pool.session.closed:
+            await pool.session.close()
 
 
 def forget_async(pool: AsyncPool) -> None:

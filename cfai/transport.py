@@ -14,8 +14,8 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from typing_extensions import Unpack
@@ -31,7 +31,6 @@ from cfai.errors import (
     error_from_status,
     redact,
 )
-from cfai.pool_turns import PoolTurns
 from cfai.pools import POOL_LIMITS
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
@@ -43,12 +42,31 @@ from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
 from cfai.wire.types import Reply, StreamEvent
 
+if TYPE_CHECKING:
+    import aiohttp
+
 __all__ = ["POOL_LIMITS", "AsyncWorkersAIClient", "BaseWorkersAIClient", "WorkersAIClient"]
 
 RESPONSES_PATH = "responses"
 CHAT_COMPLETIONS_PATH = "chat/completions"
 
 StreamReader = ResponsesStreamReader | ChatCompletionsStreamReader
+
+
+class Answer(Protocol):
+    """What the async request loop reads of a reply: an httpx.Response, or an aiohttp one (`cfai.aiohttp_io`)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    async def aread(self) -> bytes: ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
 
 
 @contextmanager
@@ -149,22 +167,21 @@ class BaseWorkersAIClient:
             cached = self._merged_headers = (current, merged)
         return cached[1]
 
-    def error_for(self, response: httpx.Response) -> WorkersAIError:
-        return error_from_status(response.status_code, response.content, response.headers, secrets=self.secrets)
+    def error_for(self, status_code: int, content: bytes, headers: Mapping[str, str]) -> WorkersAIError:
+        return error_from_status(status_code, content, headers, secrets=self.secrets)
 
 
-def _decoded(response: httpx.Response) -> Any:
+def _decoded(content: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except (ValueError, RecursionError):
-        raise ResponseFormatError(f"Workers AI sent a reply that is not JSON: {response.content[:120]!r}") from None
+        raise ResponseFormatError(f"Workers AI sent a reply that is not JSON: {content[:120]!r}") from None
 
 
-def _is_json(response: httpx.Response) -> bool:
+def _is_json(headers: Mapping[str, str]) -> bool:
     # Some servers ignore `stream: true` and answer one JSON reply (Cloudflare's /ai/run once did, docs/wire.md
     # quirk 1).
-    content_type: str = response.headers.get("content-type", "")
-    return content_type.startswith("application/json")
+    return headers.get("content-type", "").startswith("application/json")
 
 
 def _incomplete_stream() -> APIConnectionError:
@@ -210,7 +227,7 @@ class WorkersAIClient(BaseWorkersAIClient):
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """POSTs any JSON body (embeddings, the batch queue) with the same auth, retries and errors; returns the
         decoded reply. `path` is a route under base_url, or a whole URL (`config.run_url(model)`)."""
-        return _decoded(self._send(path, encode_body(body)))
+        return _decoded(self._send(path, encode_body(body)).content)
 
     def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
@@ -230,7 +247,7 @@ class WorkersAIClient(BaseWorkersAIClient):
     def _sse(self, path: str, content: bytes, reader: StreamReader) -> Iterator[StreamEvent]:
         response = self._send(path, content, stream=True)
         try:
-            if _is_json(response):
+            if _is_json(response.headers):
                 with translate_errors(self.secrets):
                     data = response.read()
                 yield from replay(reader.whole_reply(data))
@@ -259,7 +276,7 @@ class WorkersAIClient(BaseWorkersAIClient):
                         return response
                     response.read()
                     response.close()
-                raise self.error_for(response)
+                raise self.error_for(response.status_code, response.content, response.headers)
             except WorkersAIError as error:
                 delay = retry_delay(self.policy, attempt, error)
                 if delay is None:
@@ -284,8 +301,9 @@ class WorkersAIClient(BaseWorkersAIClient):
 class AsyncWorkersAIClient(BaseWorkersAIClient):
     """Asynchronous client, the mirror of WorkersAIClient.
 
-    Uses the running event loop's shared pool (`cfai.pools`), so a second `asyncio.run` or a notebook restarting
-    its loop gets a pool of that loop, and each loop closes its own when it shuts down.
+    Requests go through the running event loop's shared pool (`cfai.pools`, over aiohttp: `cfai.aiohttp_io` says
+    why), so a second `asyncio.run` or a notebook restarting its loop gets a pool of that loop, and each loop closes
+    its own when it shuts down. An `httpx.AsyncClient` passed in is used instead, as is, and never closed.
     """
 
     def __init__(
@@ -301,15 +319,15 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._sleep = sleep
+        self._aiohttp_request: tuple[dict[str, Any], dict[str, str], Any] | None = None
 
     @property
-    def http_client(self) -> httpx.AsyncClient:
-        return self._connection()[0]
+    def http_client(self) -> httpx.AsyncClient | None:
+        """The httpx.AsyncClient passed in, if any; without one, requests use the loop's shared pool."""
+        return self._http
 
-    def _connection(self) -> tuple[httpx.AsyncClient, PoolTurns | None]:
-        """The httpx client for this loop, and the turns its pool takes (none for a caller's own client)."""
-        if self._http is not None:
-            return self._http, None
+    def _session(self) -> aiohttp.ClientSession:
+        """The running loop's shared pool, taken on first use in each loop."""
         loop = asyncio.get_running_loop()
         pool = self._pool
         if pool is None or self._loop is not loop:
@@ -321,14 +339,47 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
                 if pool is None:
                     pool = self._pool = pools.acquire_async()
                     self._loop = loop
-        return pool.client, pool.turns
+        return pool.session
+
+    def _translated(self) -> AbstractContextManager[None]:
+        """The error translation of the library that sends this client's requests."""
+        if self._http is not None:
+            return translate_errors(self.secrets)
+        from cfai import aiohttp_io
+
+        return aiohttp_io.translate_errors(self.secrets)
+
+    async def _post(self, path: str, content: bytes) -> Answer:
+        """Sends one request; returns once its status and headers arrived (the body is read from the answer)."""
+        if self._http is not None:
+            with translate_errors(self.secrets):
+                return await self._http.send(self.build(self._http, path, content), stream=True)
+        from cfai import aiohttp_io
+
+        if self._aiohttp_request is None:
+            # Parsed once per client, as the URLs and headers of the httpx path are.
+            timeout = aiohttp_io.client_timeout(self.config.timeout)
+            self._aiohttp_request = ({}, dict(self.headers.items()), timeout)
+        urls, headers, timeout = self._aiohttp_request
+        url = urls.get(path)
+        if url is None:
+            url = urls[path] = aiohttp_io.parsed_url(str(self.url(path)))
+        with aiohttp_io.translate_errors(self.secrets):
+            return await aiohttp_io.send(self._session(), url, content, headers, timeout)
+
+    async def _read(self, answer: Answer) -> bytes:
+        try:
+            with self._translated():
+                return await answer.aread()
+        finally:
+            await answer.aclose()
 
     async def create(self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None) -> Reply:
-        response = await self._send(RESPONSES_PATH, await self._encode(body))
-        return ReplyFinisher(body, stop).finish(reply_from_bytes(response.content))
+        answer = await self._send(RESPONSES_PATH, await self._encode(body))
+        return ReplyFinisher(body, stop).finish(reply_from_bytes(await self._read(answer)))
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        return _decoded(await self._send(path, encode_body(body)))
+        return _decoded(await self._read(await self._send(path, encode_body(body))))
 
     async def _encode(self, body: Mapping[str, Any], content: bytes | None = None) -> bytes:
         content = encode_body(body) if content is None else content
@@ -342,8 +393,8 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
     ) -> AsyncIterator[StreamEvent]:
         chosen = self.stream_mode(mode)
         if chosen == "buffered":
-            response = await self._send(RESPONSES_PATH, await self._encode(body))
-            events: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(response.content)))
+            answer = await self._send(RESPONSES_PATH, await self._encode(body))
+            events: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(await self._read(answer))))
         else:
             path, content, reader = self.stream_route(body, chosen)
             events = self._sse(path, await self._encode(body, content), reader)
@@ -353,17 +404,15 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
                 yield finished
 
     async def _sse(self, path: str, content: bytes, reader: StreamReader) -> AsyncIterator[StreamEvent]:
-        response = await self._send(path, content, stream=True)
+        answer = await self._send(path, content)
         try:
-            if _is_json(response):
-                with translate_errors(self.secrets):
-                    data = await response.aread()
-                for event in replay(reader.whole_reply(data)):
+            if _is_json(answer.headers):
+                for event in replay(reader.whole_reply(await self._read(answer))):
                     yield event
                 return
             decoder = SSEDecoder()
-            with translate_errors(self.secrets):
-                async for chunk in response.aiter_bytes():
+            with self._translated():
+                async for chunk in answer.aiter_bytes():
                     for sse in decoder.feed(chunk):
                         for event in reader.read(sse):
                             yield event
@@ -373,24 +422,17 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
             if not reader.done:
                 raise _incomplete_stream()
         finally:
-            await response.aclose()
+            await answer.aclose()
 
-    async def _send(self, path: str, content: bytes, *, stream: bool = False) -> httpx.Response:
+    async def _send(self, path: str, content: bytes) -> Answer:
+        """The request loop, the mirror of WorkersAIClient._send."""
         attempt = 0
         while True:
             try:
-                with translate_errors(self.secrets):
-                    client, turns = self._connection()
-                    request = self.build(client, path, content)
-                    if turns is None:
-                        response = await client.send(request, stream=stream)
-                    else:
-                        response = await turns.send(client, request, stream=stream)
-                    if response.is_success:
-                        return response
-                    await response.aread()
-                    await response.aclose()
-                raise self.error_for(response)
+                answer = await self._post(path, content)
+                if 200 <= answer.status_code < 300:
+                    return answer
+                raise self.error_for(answer.status_code, await self._read(answer), answer.headers)
             except WorkersAIError as error:
                 delay = retry_delay(self.policy, attempt, error)
                 if delay is None:

@@ -30,9 +30,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The emulator's own tests serve it on loopback throughout.
+    # The emulator's own tests serve it on loopback throughout, and the benchmarks' their canned server.
     for item in items:
-        if "emulator" in item.path.parts and "cfai" in item.path.parts:
+        parts = item.path.parts
+        if ("emulator" in parts and "cfai" in parts) or "benchmarks" in parts:
             item.add_marker(pytest.mark.loopback)
 
 

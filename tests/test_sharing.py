@@ -16,6 +16,7 @@ import httpx
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from cfai import aiohttp_io
 from cfai.emulator import Emulator
 from langchain_cfai import ChatWorkersAI
 from llamaindex_cfai import WorkersAI
@@ -41,18 +42,19 @@ async def aask(model: Any, text: str) -> str:
 
 
 @pytest.fixture
-def built(monkeypatch: pytest.MonkeyPatch, fresh_pools: None) -> list[str]:
-    """The names of the httpx clients built during the test."""
-    names: list[str] = []
-    for cls in (httpx.Client, httpx.AsyncClient):
-        original = cls.__init__
+def built(monkeypatch: pytest.MonkeyPatch, fresh_pools: None) -> list[Any]:
+    """The pools' HTTP clients built during the test: httpx.Client (sync), aiohttp.ClientSession (async)."""
+    clients: list[Any] = []
+    original_init = httpx.Client.__init__
 
-        def counting(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> None:
-            names.append(type(self).__name__)
-            __original(self, *args, **kwargs)
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        clients.append(self)
+        original_init(self, *args, **kwargs)
 
-        monkeypatch.setattr(cls, "__init__", counting)
-    return names
+    monkeypatch.setattr(httpx.Client, "__init__", counting)
+    original_session = aiohttp_io.new_session
+    monkeypatch.setattr(aiohttp_io, "new_session", lambda size: clients.append(original_session(size)) or clients[-1])
+    return clients
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_sixteen_threads_making_their_first_call_together_build_one_client(
         thread.join()
     model.close()
     assert sorted(answers) == sorted(f"You asked: question {number}" for number in range(16))
-    assert built == ["Client"]
+    assert [type(client).__name__ for client in built] == ["Client"]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -95,7 +97,9 @@ def test_successive_event_loops_then_aclose_in_another(
     for number in range(3):
         assert asyncio.run(aask(model, f"loop {number}")) == f"You asked: loop {number}"
     asyncio.run(model.aclose())  # used to raise "Event loop is closed"
-    assert built == ["AsyncClient"] * 3  # one pool per loop, each closed by its own loop
+    # One pool per loop, each closed by its own loop as it shut down.
+    assert [type(client).__name__ for client in built] == ["ClientSession"] * 3
+    assert all(session.closed for session in built)
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -105,7 +109,7 @@ def test_twenty_short_lived_instances_share_their_connections(
     for number in range(20):
         assert ask(make(adapter, workers_ai_emulator), f"instance {number}") == f"You asked: instance {number}"
     assert workers_ai_emulator.connections_opened <= 2
-    assert built == ["Client"]
+    assert [type(client).__name__ for client in built] == ["Client"]
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)

@@ -88,41 +88,6 @@ def test_sync_context_manager_closes_its_own_client(owned, settings, body):
     assert http.is_closed
 
 
-def test_async_client_is_created_lazily_and_closed(owned, settings, body):
-    async def main() -> None:
-        client = AsyncWorkersAIClient(**settings)
-        assert owned.created == []
-        await client.create(body)
-        await client.create(body)
-        assert len(owned.created) == 1
-        await client.aclose()
-        assert owned.created[0].is_closed
-
-        async with AsyncWorkersAIClient(**settings) as managed:
-            [event async for event in managed.stream(body, mode="buffered")]
-        assert owned.created[1].is_closed
-
-    asyncio.run(main())
-    assert len(owned.created) == 2
-
-
-def test_async_client_works_across_successive_event_loops(owned, settings, fixtures, body):
-    client = AsyncWorkersAIClient(**settings)
-
-    async def twice() -> list[str]:
-        return [(await client.create(body)).text, (await client.create(body)).text]
-
-    first = asyncio.run(twice())
-    second = asyncio.run(twice())
-
-    expected = reply_from_json(fixtures.json("responses-text.json")).text
-    assert first == second == [expected, expected]
-    # One httpx client per loop, and none of them was ever used from a second loop.
-    assert len(owned.created) == 2
-    assert all(len(loops) == 1 for loops in owned.loops)
-    asyncio.run(client.aclose())
-
-
 def test_clients_share_one_pool_and_the_last_one_out_closes_it(owned, settings, body):
     first, second = WorkersAIClient(**settings), WorkersAIClient(**settings, timeout=3.0, session_id="s")
     first.create(body)
@@ -153,17 +118,6 @@ def test_sixteen_threads_calling_one_client_at_once_open_one_pool(owned, setting
         client.close()
     assert len(owned.created) == 1 and owned.created[0].is_closed
     assert [warning for warning in caught if issubclass(warning.category, ResourceWarning)] == []
-
-
-def test_each_event_loop_closes_its_own_pool_when_it_shuts_down(owned, settings, body):
-    client = AsyncWorkersAIClient(**settings)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(3):
-            asyncio.run(client.create(body))
-        asyncio.run(client.aclose())
-    assert len(owned.created) == 3 and all(http.is_closed for http in owned.created)
-    assert [str(warning.message) for warning in caught] == []
 
 
 def test_user_supplied_sync_client_is_never_closed(script, fixtures, settings, body):
