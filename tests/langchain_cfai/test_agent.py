@@ -6,6 +6,7 @@ turn's reasoning sent back (without server ids) right before its calls, and earl
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -90,7 +91,11 @@ async def test_agent_runs_to_its_answer(workers_ai_emulator: Emulator, how: str,
     assert answer.text.startswith("Based on get_weather: Sunny, 21 °C; get_local_time: 14:05")
     assert answer.additional_kwargs["reasoning_content"]
     assert answer.usage_metadata is not None and answer.response_metadata["finish_reason"] == "stop"
-    if how in ("stream", "astream"):
+    # Before Python 3.11 asyncio tasks do not carry LangGraph's callbacks into an async model call, so LangGraph
+    # invokes the model instead of streaming it under `astream` there (its documentation says to pass the config by
+    # hand); sync streaming streams everywhere.
+    tokens_streamed = how == "stream" or (how == "astream" and sys.version_info >= (3, 11))
+    if tokens_streamed:
         assert any(chunk.additional_kwargs.get("reasoning_content") for chunk in streamed)
         assert any(chunk.tool_call_chunks for chunk in streamed)
         assert "".join(chunk.text for chunk in streamed) == answer.text
@@ -101,7 +106,7 @@ async def test_agent_runs_to_its_answer(workers_ai_emulator: Emulator, how: str,
     assert [tool["name"] for tool in requests[0]["tools"]] == ["get_weather", "get_local_time"]
     assert requests[0]["input"] == [{"role": "user", "content": QUESTION}]
     assert_tool_turn_sent_back(requests[1], call_message)
-    assert all(request.get("stream", False) is how.endswith("stream") for request in requests)
+    assert all(request.get("stream", False) is tokens_streamed for request in requests)
 
 
 async def test_next_question_drops_the_finished_turns_reasoning(workers_ai_emulator: Emulator) -> None:
