@@ -3,7 +3,9 @@
 Starlette and uvicorn are imported only when the app is first needed or the server starts, so importing this module
 (and `cfai.emulator`) is cheap and works without the `emulator` extra. Start and stop take a few milliseconds: the
 socket is bound before uvicorn starts (so `port=0` is resolved at once), uvicorn's 100 ms polling loop is replaced
-by an event, and shutdown closes idle keep-alive connections instead of waiting for them.
+by an event, and shutdown closes idle keep-alive connections instead of waiting for them. Those changes subclass
+uvicorn's `Server` and `H11Protocol` and touch their internals (`main_loop`, `server_state`, `servers`), which is
+why pyproject.toml bounds uvicorn to the releases the emulator's tests have passed with.
 """
 
 from __future__ import annotations
