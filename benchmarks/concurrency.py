@@ -134,7 +134,8 @@ def _target_row(target: Target, results: dict[str, list[LoadResult]], missing: d
 
 
 def sequential_rows(server: SocketServer) -> list[Row]:
-    """Sequential calls of each adapter go through one kept-alive connection, sync and async."""
+    """Sequential calls of each adapter go through one kept-alive connection, sync and async: the connections that
+    carried them are counted (the process's shared pool may have opened that one for an earlier contender)."""
     endpoint = endpoint_of(server)
     rows = []
     for name in OURS:
@@ -157,7 +158,7 @@ def _sync_connections(server: SocketServer, contender: Contender) -> int:
     server.reset()
     for _ in range(SEQUENTIAL_CALLS):
         contender.invoke()
-    return server.stats().opened
+    return server.stats().used
 
 
 def _async_connections(server: SocketServer, contender: Contender) -> int:
@@ -167,7 +168,7 @@ def _async_connections(server: SocketServer, contender: Contender) -> int:
 
     server.reset()
     asyncio.run(calls())
-    return server.stats().opened
+    return server.stats().used
 
 
 def run(*, calls: int, concurrency: int, rounds: int, include_alternatives: bool = True) -> Section:

@@ -74,12 +74,13 @@ LANGCHAIN_BASE = "langchain_core.language_models.chat_models"
 IMPORT_CASES = (
     ImportCase("langchain_core.language_models"),
     ImportCase(LANGCHAIN_BASE),
-    ImportCase(LANGCHAIN_BASE, "langchain_cfai", IMPORT_LIMIT),
-    ImportCase("langchain_core.language_models", "langchain_cfai"),
+    # The adapters' packages load their classes on first use, so the cases import the modules that define them.
+    ImportCase(LANGCHAIN_BASE, "langchain_cfai.chat_models", IMPORT_LIMIT),
+    ImportCase("langchain_core.language_models", "langchain_cfai.chat_models"),
     ImportCase(LANGCHAIN_BASE, "langchain_openai"),
     ImportCase(LANGCHAIN_BASE, "langchain_cloudflare"),
     ImportCase("llama_index.core.llms"),
-    ImportCase("llama_index.core.llms", "llamaindex_cfai", IMPORT_LIMIT),
+    ImportCase("llama_index.core.llms", "llamaindex_cfai.llm", IMPORT_LIMIT),
     ImportCase("llama_index.core.llms", "llama_index.llms.openai"),
     ImportCase("httpx", "cfai.transport"),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
@@ -20,7 +20,6 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, field_validator
 
-from cfai.batch import AsyncBatchQueue, BatchQueue, Polling, batch_outputs
 from cfai.call_options import check_extra_fields
 from cfai.catalog import DEFAULT_MODEL
 from cfai.config import API_TOKEN_ENV, StreamMode
@@ -31,8 +30,10 @@ from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_re
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
 from langchain_cfai.request import PreparedCall, prepare_call
-from langchain_cfai.structured_output import structured_output
 from langchain_cfai.tools import ToolLike, to_responses_tools, to_tool_choice
+
+if TYPE_CHECKING:
+    from cfai.batch import Polling
 
 __all__ = ["ChatWorkersAI", "ReasoningBudgetWarning"]
 
@@ -253,6 +254,8 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         """
         calls = self._queued_calls(inputs, stop, kwargs)
         acquire(self.rate_limiter)
+        from cfai.batch import BatchQueue, batch_outputs  # loaded with the first queued batch
+
         replies = BatchQueue(self.client, polling=polling, progress=progress).run(
             [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
         )
@@ -272,6 +275,8 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         """The asynchronous `batch_queued`."""
         calls = self._queued_calls(inputs, stop, kwargs)
         await aacquire(self.rate_limiter)
+        from cfai.batch import AsyncBatchQueue, batch_outputs  # loaded with the first queued batch
+
         queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
         replies = await queue.run(
             [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
@@ -334,6 +339,8 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {kwargs}")
+        from langchain_cfai.structured_output import structured_output  # loaded with the first structured model
+
         return structured_output(self, schema, method=method, strict=strict, include_raw=include_raw)
 
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
-from cfai.batch import AsyncBatchQueue, BatchQueue, Polling, batch_outputs
 from cfai.errors import WorkersAIError
 from cfai.rate_limit import aacquire, acquire
 from cfai.wire import Reply
 from llamaindex_cfai.convert import reply_problems, response_from_reply
 
 if TYPE_CHECKING:
+    from cfai.batch import Polling
     from cfai.binding import BindingClient
     from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
@@ -78,6 +78,8 @@ class QueuedChat:
         """
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
         acquire(self.rate_limiter)
+        from cfai.batch import BatchQueue, batch_outputs  # loaded with the first queued batch
+
         replies = BatchQueue(self.client, polling=polling, progress=progress).run(
             bodies, stop=stop, request_id=request_id
         )
@@ -96,6 +98,8 @@ class QueuedChat:
         """The asynchronous `chat_queued`."""
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
         await aacquire(self.rate_limiter)
+        from cfai.batch import AsyncBatchQueue, batch_outputs  # loaded with the first queued batch
+
         queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
         replies = await queue.run(bodies, stop=stop, request_id=request_id)
         return batch_outputs(replies, _response, return_exceptions=return_exceptions)
