@@ -16,6 +16,7 @@ Before that, sequential calls of each adapter must go through one connection, sy
 from __future__ import annotations
 
 import asyncio
+import gc
 import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -101,7 +102,21 @@ async def _measure(
     finally:
         for client in raw:
             await client.close()
+        await _let_go(contenders)
     return results, missing
+
+
+async def _let_go(contenders: dict[str, Call]) -> None:
+    """Drop the contenders while their loop still runs, and wait for the closing they start.
+
+    The openai SDK closes a collected async client by scheduling `aclose()` on whichever loop is running at that
+    moment; collected later, in the next section's loop, its sockets belong to a closed loop ("Event loop is closed").
+    """
+    contenders.clear()
+    gc.collect()
+    closing = asyncio.all_tasks() - {asyncio.current_task()}
+    if closing:
+        await asyncio.wait(closing, timeout=5)
 
 
 def _load_row(name: str, summary: LoadSummary, calls: int, concurrency: int) -> Row:
