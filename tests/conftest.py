@@ -27,6 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "loopback: the test may open sockets to loopback addresses (the emulator, a Jupyter kernel, Ray)"
     )
+    config.addinivalue_line(
+        "markers", "long: a file whose tests take seconds (Jupyter kernels, Ray, fresh interpreters); it starts first"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,6 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.parts
         if ("emulator" in parts and "cfai" in parts) or "benchmarks" in parts:
             item.add_marker(pytest.mark.loopback)
+    # pytest-xdist hands out whole files in this order (`--dist loadfile --no-loadscope-reorder`): the long ones
+    # first, one to each worker, so that no worker is left with them after the other has finished.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture(autouse=True)

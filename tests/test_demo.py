@@ -17,7 +17,7 @@ from cfai.cli import main
 from cfai.emulator import Emulator
 
 # The tour serves the emulator on loopback.
-pytestmark = pytest.mark.loopback
+pytestmark = [pytest.mark.loopback, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo.py"

@@ -21,6 +21,7 @@ from cfai.emulator import Emulator
 from langchain_cfai import ChatWorkersAI
 from llamaindex_cfai import WorkersAI
 
+pytestmark = pytest.mark.long
 TESTS = Path(__file__).parent
 RAY_EXAMPLE = TESTS.parent / "examples" / "ray_batch.py"
 

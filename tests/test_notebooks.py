@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 # The Jupyter kernel and the emulator both listen on loopback.
-pytestmark = pytest.mark.loopback
+pytestmark = [pytest.mark.loopback, pytest.mark.long]
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 CELL_TIMEOUT_SECONDS = 120

@@ -11,6 +11,8 @@ import pytest
 # the alternatives (the bench extra) are measured by the full command.
 from benchmarks import run
 
+pytestmark = pytest.mark.long
+
 # Row labels start with these; what follows can carry the run's budget (call counts, concurrency).
 EXPECTED_ROWS = (
     "ChatWorkersAI ÷ (raw httpx, prebuilt request + FakeListChatModel), sync invoke/chat",

@@ -11,6 +11,7 @@ import contextlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.dialects import DIALECTS, Call, Canned, chat_sse, responses_sse
@@ -20,6 +21,8 @@ from cfai.wire import reply_from_json
 from cfai.wire.chat_completions import ChatCompletionsStreamReader, reply_from_chat_completion
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import ServerSentEvent, SSEDecoder
+
+pytestmark = pytest.mark.long
 
 # Derandomized: the same examples on every machine, so CI never fails on a case a developer cannot reproduce.
 PROPERTIES = settings(

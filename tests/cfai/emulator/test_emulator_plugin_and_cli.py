@@ -16,6 +16,7 @@ import pytest
 from cfai.cli import main
 from cfai.emulator import Emulator, Fault
 
+pytestmark = pytest.mark.long
 _SEEN: list[int] = []
 
 
