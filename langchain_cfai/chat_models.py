@@ -72,6 +72,10 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
     stream_mode: StreamMode = "auto"
     """How `stream()` is served: `buffered`, `responses`, `chat_completions` (token streaming on Cloudflare), or
     `auto` (buffered on Cloudflare, else responses)."""
+    send_reasoning: bool = True
+    """Send the reasoning of a tool turn back with its results, so that gpt-oss continues its chain of thought. Set
+    False for servers that refuse reasoning input items, such as LiteLLM's Responses bridge (docs/wire.md, quirk 9).
+    """
     streaming: bool = False
     """Serve `invoke()` by streaming, so callbacks see each token."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -169,6 +173,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
             "temperature": self.temperature,
             "top_p": self.top_p,
             "stop": self.stop,
+            "send_reasoning": self.send_reasoning,
         }
         return prepare_call(messages, defaults=defaults, options=options, stop=stop, extra=self.model_kwargs)
 

@@ -40,7 +40,7 @@ def prepare_call(
     extra: Mapping[str, Any],
 ) -> PreparedCall:
     """`defaults` holds the model's settings (`model`, `reasoning_effort`, `max_tokens`, `temperature`, `top_p`,
-    `stop`); `options` the call's, which win when given; `extra` the `model_kwargs` fields."""
+    `stop`, `send_reasoning`); `options` the call's, which win when given; `extra` the `model_kwargs` fields."""
     check_call_options(options, model_class="ChatWorkersAI", extra_setting="model_kwargs", also=LANGCHAIN_OPTIONS)
     settings = merge_call_options(defaults, options)
     tools = [tool if is_responses_tool(tool) else to_responses_tool(tool) for tool in settings.get("tools") or ()]
@@ -59,6 +59,7 @@ def prepare_call(
         top_p=settings.get("top_p"),
         text_format=settings.get("text_format") or text_format_from_response_format(settings.get("response_format")),
         extra=extra,
+        send_reasoning=settings.get("send_reasoning", True),
     )
     stop_strings = list(stop if stop is not None else settings.get("stop") or ())
     return PreparedCall(body=body, stop=stop_strings or None, model=settings["model"])

@@ -117,6 +117,11 @@ class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
     top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, description="Sent only when set.")
     stop: list[str] | None = Field(default=None, description="Stop strings, applied client-side.")
     stream_mode: StreamMode = Field(default="auto", description="auto, buffered, responses, chat_completions.")
+    send_reasoning: bool = Field(
+        default=True,
+        description="Send a tool turn's reasoning back with its results; False for servers that refuse reasoning "
+        "input items, such as LiteLLM's Responses bridge (docs/wire.md, quirk 9).",
+    )
     context_window: int | None = Field(default=None, gt=0, description="Overrides the catalog's context window.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra Responses request fields, merged into every request."
@@ -192,6 +197,7 @@ class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
             "temperature": self.temperature,
             "top_p": self.top_p,
             "stop": self.stop,
+            "send_reasoning": self.send_reasoning,
         }
         settings = merge_call_options(defaults, kwargs)
         instructions, items = to_input_items(messages)
@@ -210,6 +216,7 @@ class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
             top_p=settings.get("top_p"),
             text_format=settings.get("text_format"),
             extra=self.additional_kwargs,
+            send_reasoning=settings["send_reasoning"],
         )
         stop = settings.get("stop")
         return _Request(body, list(stop) if stop else None)

@@ -49,6 +49,11 @@ class Adapter:
         messages = [ChatMessage(role=MessageRole.USER, content=prompt)] if isinstance(prompt, str) else prompt
         return model.chat(messages, **options)
 
+    def stream(self, model: Any, prompt: list[Any], **options: Any) -> list[Any]:
+        if self.name == "langchain":
+            return list(model.stream(prompt, **options))
+        return list(model.stream_chat(prompt, **options))
+
     def answer(self, reply: Any) -> str:
         return str(reply.content if self.name == "langchain" else reply.message.content or "")
 
@@ -221,6 +226,26 @@ def an_assistant_turn_goes_out_as_reasoning_text_then_calls(adapter: Adapter, em
         "function_call",
         "function_call_output",
     ]
+
+
+@row
+def without_reasoning_a_tool_turn_goes_out_bare_on_both_routes(adapter: Adapter, emulator: Emulator) -> None:
+    # LiteLLM's Responses bridge refuses reasoning input items (docs/wire.md, quirk 9).
+    adapter.ask(adapter.make(emulator, send_reasoning=False), adapter.tool_turn(), tools=[WEATHER])
+    sent = emulator.requests[-1].json["input"]
+    assert [item.get("type") or item.get("role") for item in sent] == [
+        "user",
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
+    streaming = adapter.make(emulator, send_reasoning=False, stream_mode="chat_completions")
+    adapter.stream(streaming, adapter.tool_turn(), tools=[WEATHER])
+    assert emulator.requests[-1].path.endswith("/chat/completions")
+    assistant = [message for message in emulator.requests[-1].json["messages"] if message["role"] == "assistant"]
+    assert len(assistant) == 1
+    assert "reasoning" not in assistant[0]
+    assert assistant[0]["tool_calls"][0]["function"]["name"] == "get_weather"
 
 
 @row

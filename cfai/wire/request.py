@@ -259,11 +259,14 @@ def build_request(
     top_p: float | None = None,
     text_format: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    send_reasoning: bool = True,
 ) -> dict[str, Any]:
     """The JSON body of `POST /responses`; unset options are left out rather than sent as null.
 
     Every value is checked here, before anything is sent: an empty conversation, a max_tokens that is not a
     positive whole number, a temperature or top_p out of range (or NaN), a tool without an object schema.
+    `send_reasoning=False` leaves every `reasoning` item out of the input, for servers that refuse them
+    (docs/wire.md, quirk 9); the model then continues a tool turn without the chain of thought that led to it.
     """
     effort = validate_reasoning_effort(reasoning_effort)
     if not isinstance(model, str) or not model.strip():
@@ -271,6 +274,8 @@ def build_request(
     body: dict[str, Any] = {"model": model}
     if instructions:
         body["instructions"] = instructions
+    if not isinstance(input, str) and not send_reasoning:
+        input = [item for item in input if item.get("type") != "reasoning"]
     body["input"] = input if isinstance(input, str) else without_orphan_outputs(input)
     if not body["input"]:
         raise ValueError(
