@@ -57,6 +57,7 @@ class Turn:
 
 class Driver(Protocol):
     name: str
+    llm: Any  # the adapter's model, whose settings a scenario may change
 
     def question(self, text: str) -> list[Any]: ...
     def with_result(self, history: Sequence[Any], turn: Turn, result: str) -> list[Any]: ...

@@ -141,6 +141,17 @@ async def round_trip_stream(driver: Driver) -> list[str]:
     return _round_trip(driver, streamed=True)
 
 
+async def round_trip_without_reasoning(driver: Driver) -> list[str]:
+    """The round trip as a LiteLLM user makes it, with `send_reasoning=False` (docs/wire.md, quirk 9)."""
+    driver.llm.send_reasoning = False
+    return _round_trip(driver, streamed=False)
+
+
+async def round_trip_stream_without_reasoning(driver: Driver) -> list[str]:
+    driver.llm.send_reasoning = False
+    return _round_trip(driver, streamed=True)
+
+
 def _round_trip(driver: Driver, *, streamed: bool) -> list[str]:
     """Two turns: the call, then the answer to its result. A streamed turn is also compared with `invoke()` on the
     same history, so that a doubled reasoning or a lost call shows in the turn where it happens; when the stream
@@ -184,8 +195,10 @@ SCENARIOS = (
     Scenario("ainvoke", False, ainvoke),
     Scenario("tools", False, tools),
     Scenario("round-trip", False, round_trip),
+    Scenario("round-trip-without-reasoning", False, round_trip_without_reasoning),
     Scenario("stream", True, stream),
     Scenario("astream", True, astream),
     Scenario("tools-stream", True, tools_stream),
     Scenario("round-trip-stream", True, round_trip_stream),
+    Scenario("round-trip-stream-without-reasoning", True, round_trip_stream_without_reasoning),
 )

@@ -141,9 +141,9 @@ def test_every_scenario_passes_against_the_emulator_and_captures_become_fixtures
     with emulator_server(tmp_path, tmp_path) as target:
         results = run_matrix(target, recorder, adapters=ADAPTERS, scenarios=SCENARIOS, modes=("responses", "buffered"))
     assert [result.reason for result in results if not result.passed] == []
-    assert len(results) == 24
-    assert "emulator (cfai emulator (control)): 24/24 passed" in counts(results, {target.key: target.title})
-    assert table(results).count("| pass   |") == 24
+    assert len(results) == 30
+    assert "emulator (cfai emulator (control)): 30/30 passed" in counts(results, {target.key: target.title})
+    assert table(results).count("| pass   |") == 30
 
     written = {path.name for path in write_captures(target, recorder.exchanges, folder=tmp_path)}
     assert "emulator-control-tool-result-stream.sse" in written
