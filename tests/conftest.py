@@ -8,6 +8,7 @@ Nothing may ever reach Cloudflare or any other host.
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Iterator
 
@@ -41,6 +42,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # pytest-xdist hands out whole files in this order (`--dist loadfile --no-loadscope-reorder`): the long ones
     # first, one to each worker, so that no worker is left with them after the other has finished.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection loaded (both frameworks, every test module and its parameters) lives until the end: out of the
+    # collector's sight, full collections walk only what the tests allocate. That is a sixth of the suite's CPU time.
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
