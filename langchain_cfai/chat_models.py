@@ -71,7 +71,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
     """Stop strings, applied client-side (the Responses API has none)."""
     stream_mode: StreamMode = "auto"
     """How `stream()` is served: `buffered`, `responses`, `chat_completions` (token streaming on Cloudflare), or
-    `auto` (buffered on Cloudflare, else responses)."""
+    `auto` (chat_completions on Cloudflare's host, else responses)."""
     send_reasoning: bool = True
     """Send the reasoning of a tool turn back with its results, so that gpt-oss continues its chain of thought. Set
     False for servers that refuse reasoning input items, such as LiteLLM's Responses bridge (docs/wire.md, quirk 9).

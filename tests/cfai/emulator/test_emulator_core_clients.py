@@ -47,8 +47,9 @@ async def test_two_hundred_concurrent_async_calls_all_succeed(emulator: Emulator
 
 
 async def test_a_hundred_workers_calling_in_a_loop_keep_within_the_pool(emulator: Emulator) -> None:
-    """The shape of load that made httpcore hand one idle connection to several requests at once (cfai.pool_turns):
-    each worker sends its next call the moment its last answer is read."""
+    """The shape of load under which httpcore hands one idle connection to several requests at once (the reason the
+    async pools moved to aiohttp, docs/design.md): each worker sends its next call the moment its last answer is
+    read."""
     answers: list[str] = []
 
     async def worker(number: int, client: AsyncWorkersAIClient) -> None:
