@@ -5,7 +5,7 @@
 
 Against the emulator, answers are deterministic stand-ins (they echo the question and use tool results), so the
 output shows the plumbing (reasoning, tool calls, retrieval, usage, cost), not model quality. The tour itself is
-`cfai.commands.demo`.
+`langchain_cfai.tour` and `llamaindex_cfai.tour`, run by `cfai.commands.demo`.
 """
 
 from __future__ import annotations
