@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
+from support.limiters import Counting
 
 from cfai.batch import Polling
 from cfai.emulator import Emulator
 from langchain_cfai import ChatWorkersAI
 
 
-class CountingLimiter(InMemoryRateLimiter):
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.acquired = 0
-
-    def acquire(self, *, blocking: bool = True) -> bool:
-        self.acquired += 1
-        return super().acquire(blocking=blocking)
-
-    async def aacquire(self, *, blocking: bool = True) -> bool:
-        self.acquired += 1
-        return await super().aacquire(blocking=blocking)
+class CountingLimiter(Counting, InMemoryRateLimiter):
+    pass
 
 
 def make_llm(emulator: Emulator, limiter: InMemoryRateLimiter) -> ChatWorkersAI:

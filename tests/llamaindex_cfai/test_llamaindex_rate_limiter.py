@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from llama_index.core.llms import ChatMessage
 from pydantic import ValidationError
+from support.limiters import Counting
 
 from cfai.batch import Polling
 from cfai.emulator import Emulator
@@ -17,18 +18,8 @@ pytestmark = pytest.mark.loopback
 HI = [ChatMessage(role="user", content="hi")]
 
 
-class CountingLimiter(RateLimiter):
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.acquired = 0
-
-    def acquire(self, *, blocking: bool = True) -> bool:
-        self.acquired += 1
-        return super().acquire(blocking=blocking)
-
-    async def aacquire(self, *, blocking: bool = True) -> bool:
-        self.acquired += 1
-        return await super().aacquire(blocking=blocking)
+class CountingLimiter(Counting, RateLimiter):
+    pass
 
 
 def make_llm(emulator: Emulator, limiter: Any) -> WorkersAI:
