@@ -38,7 +38,9 @@ class TestConstruction:
         )
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
         before, after = result.stdout.split()
-        assert after == before
+        if before == "True":
+            pytest.skip("the framework itself loads httpx here, so the adapter's import cannot be told apart")
+        assert after == "False"
 
     def test_http_clients_and_timeout_are_checked(self) -> None:
         timeout = httpx.Timeout(3.0)

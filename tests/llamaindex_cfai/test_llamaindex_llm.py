@@ -66,7 +66,9 @@ def test_importing_the_adapter_does_not_load_httpx() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = result.stdout.split()
-    assert after == before
+    if before == "True":
+        pytest.skip("the framework itself loads httpx here, so the adapter's import cannot be told apart")
+    assert after == "False"
 
 
 def test_http_clients_and_timeout_are_checked(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
