@@ -96,6 +96,14 @@ def test_crlf_split_between_chunks_is_one_line_end():
     assert decode([b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]) == [ServerSentEvent("a\nb")]
 
 
+def test_framing_may_change_mid_stream():
+    # Lines read with CR framing stay part of the event that LF-framed lines then finish.
+    assert decode([b"data: a\r\n", b"data: b\n\nevent: x\r", b"\ndata: c\n\n"]) == [
+        ServerSentEvent("a\nb"),
+        ServerSentEvent("c", "x"),
+    ]
+
+
 def test_field_grammar():
     data = (
         b": keep-alive comment\n"
