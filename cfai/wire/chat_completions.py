@@ -16,7 +16,7 @@ from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
 from cfai.wire.reply import reasoning_content, usage_from_json
-from cfai.wire.sse import ServerSentEvent
+from cfai.wire.sse import ServerSentEvent, json_data
 from cfai.wire.status import status_from_chat_finish
 from cfai.wire.types import (
     ReasoningDelta,
@@ -217,7 +217,7 @@ class ChatCompletionsStreamReader:
         if not data.startswith("{") and data.strip() == "[DONE]":
             return [self._finish()]
         try:
-            chunk = json.loads(data)
+            chunk = json_data(data)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {data[:120]!r}") from None
         # `dict`, not `Mapping`: decoded JSON, and this runs once per token (the abstract check costs per chunk).

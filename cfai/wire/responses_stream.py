@@ -23,7 +23,6 @@ Every other event type (including ones added to the grammar later) is ignored ra
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +37,7 @@ from cfai.wire.reply import (
     tool_call_from_json,
     usage_from_json,
 )
-from cfai.wire.sse import ServerSentEvent
+from cfai.wire.sse import ServerSentEvent, json_data
 from cfai.wire.status import Status, incomplete_reason_from, status_from
 from cfai.wire.types import (
     ReasoningDelta,
@@ -109,7 +108,7 @@ class ResponsesStreamReader:
         if self.done or not sse.data or sse.data == "[DONE]":
             return []
         try:
-            data = json.loads(sse.data)
+            data = json_data(sse.data)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Responses stream event: {sse.data[:120]!r}") from None
         if not isinstance(data, dict):
