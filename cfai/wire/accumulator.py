@@ -6,8 +6,9 @@ before it adds what the server's final word says is missing, and parallel tool c
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from cfai.wire.status import Status
 from cfai.wire.types import (
@@ -33,11 +34,8 @@ class _ToolCallParts:
     arguments: list[str] = field(default_factory=list)
 
 
-def _append(parts_by_index: dict[int, list[str]], index: int, delta: str) -> None:
-    parts = parts_by_index.get(index)
-    if parts is None:
-        parts = parts_by_index[index] = []
-    parts.append(delta)
+def _parts_by_index() -> defaultdict[int, list[str]]:
+    return defaultdict(list)
 
 
 def _joined(parts_by_index: dict[int, list[str]], separator: str = "") -> str:
@@ -49,22 +47,29 @@ def _joined(parts_by_index: dict[int, list[str]], separator: str = "") -> str:
 class ReplyAccumulator:
     """Collects the content of stream events by output item; `reply()` builds the final Reply from it."""
 
-    text: dict[int, list[str]] = field(default_factory=dict)
-    reasoning: dict[int, list[str]] = field(default_factory=dict)
-    refusal: dict[int, list[str]] = field(default_factory=dict)
+    # Deltas by output index. `add` runs once per token: a defaultdict's missing-key default costs less than a check.
+    text: defaultdict[int, list[str]] = field(default_factory=_parts_by_index)
+    reasoning: defaultdict[int, list[str]] = field(default_factory=_parts_by_index)
+    refusal: defaultdict[int, list[str]] = field(default_factory=_parts_by_index)
     tool_calls: dict[int, _ToolCallParts] = field(default_factory=dict)
 
     def add(self, event: StreamEvent) -> None:
         if isinstance(event, TextDelta):
-            _append(self.text, event.index, event.delta)
+            self.text[event.index].append(event.delta)
         elif isinstance(event, ReasoningDelta):
-            _append(self.reasoning, event.index, event.delta)
+            self.reasoning[event.index].append(event.delta)
         elif isinstance(event, ToolCallArgumentsDelta):
             self.tool_calls[event.index].arguments.append(event.delta)
         elif isinstance(event, ToolCallStarted):
             self.tool_calls[event.index] = _ToolCallParts(event.call_id, event.name, event.id)
         elif isinstance(event, RefusalDelta):
-            _append(self.refusal, event.index, event.delta)
+            self.refusal[event.index].append(event.delta)
+
+    def parts(self, channel: Literal["text", "reasoning", "refusal"], index: int) -> list[str]:
+        """The list that one item's deltas in one channel are appended to, for a reader that knows its items before
+        they arrive: appending to it is what `add` does."""
+        channels = {"text": self.text, "reasoning": self.reasoning, "refusal": self.refusal}
+        return channels[channel][index]
 
     def said(self, index: int) -> tuple[str, str, str, str | None]:
         """What the stream has carried for one item: (text, refusal, reasoning, tool-call arguments or None)."""

@@ -177,6 +177,14 @@ def reply_from_chat_completion(data: Any) -> Reply:
     )
 
 
+def _raise_for_error(chunk: dict[str, Any]) -> None:
+    """Raises the error a stream chunk reports in place of a delta, if it carries one."""
+    error = chunk.get("error")
+    if isinstance(error, (dict, str)):
+        message = lenient.text(error.get("message")) if isinstance(error, dict) else error
+        raise ResponseFailedError(f"Workers AI stream error: {message or 'unknown error'}", body=chunk)
+
+
 def _tool_call(call: dict[str, Any], position: int) -> ToolCall:
     function = lenient.mapping(call.get("function"))
     call_id = lenient.optional_text(call.get("id"))
@@ -201,6 +209,11 @@ class ChatCompletionsStreamReader:
         self._finish_reason: Any = None
         self._usage: Usage | None = None
         self._call_indexes: dict[int, int] = {}
+        # This route has one reasoning item and one message, at fixed positions: their deltas are appended to the
+        # accumulator's parts here, as `ReplyAccumulator.add` would, without a call per token.
+        self._reasoning_parts = self.accumulator.parts("reasoning", _REASONING_INDEX)
+        self._text_parts = self.accumulator.parts("text", _TEXT_INDEX)
+        self._refusal_parts = self.accumulator.parts("refusal", _TEXT_INDEX)
 
     @staticmethod
     def whole_reply(content: bytes) -> Reply:
@@ -220,20 +233,18 @@ class ChatCompletionsStreamReader:
             chunk = json_data(data)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {data[:120]!r}") from None
-        # `dict`, not `Mapping`: decoded JSON, and this runs once per token (the abstract check costs per chunk).
+        # This runs once per token: `dict`, not `Mapping` (decoded JSON; the abstract check costs per chunk), and the
+        # fields most chunks lack are tested with `in` before they are read.
         if not isinstance(chunk, dict):
             return []
-        error = chunk.get("error")
-        if isinstance(error, (dict, str)):
-            message = lenient.text(error.get("message")) if isinstance(error, dict) else error
-            raise ResponseFailedError(f"Workers AI stream error: {message or 'unknown error'}", body=chunk)
+        if "error" in chunk:
+            _raise_for_error(chunk)
         if not self._id:
             self._id = lenient.text(chunk.get("id"))
             self._model = lenient.text(chunk.get("model"))
             self._created = lenient.whole_number(chunk.get("created")) or None
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            self._usage = usage_from_json(usage)
+        if "usage" in chunk and isinstance(chunk["usage"], dict):
+            self._usage = usage_from_json(chunk["usage"])
         events: list[StreamEvent] = []
         choices = chunk.get("choices")
         for choice in choices if isinstance(choices, list) else ():
@@ -242,24 +253,27 @@ class ChatCompletionsStreamReader:
             if choice.get("finish_reason"):
                 self._finish_reason = choice["finish_reason"]
             delta = choice.get("delta")
-            if isinstance(delta, dict):
+            if delta and isinstance(delta, dict):
                 self._delta_events(delta, events)
-        for event in events:
-            self.accumulator.add(event)
         return events
 
     def _delta_events(self, delta: dict[str, Any], events: list[StreamEvent]) -> None:
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if reasoning and isinstance(reasoning, str):
-            events.append(ReasoningDelta(reasoning, _REASONING_INDEX))
+        if "reasoning_content" in delta or "reasoning" in delta:
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning and isinstance(reasoning, str):
+                events.append(ReasoningDelta(reasoning, _REASONING_INDEX))
+                self._reasoning_parts.append(reasoning)
         content = delta.get("content")
         if content and isinstance(content, str):
             events.append(TextDelta(content, _TEXT_INDEX))
-        refusal = delta.get("refusal")
-        if refusal and isinstance(refusal, str):
-            events.append(RefusalDelta(refusal, _TEXT_INDEX))
-        calls = delta.get("tool_calls")
-        if calls:
+            self._text_parts.append(content)
+        if "refusal" in delta:
+            refusal = delta["refusal"]
+            if refusal and isinstance(refusal, str):
+                events.append(RefusalDelta(refusal, _TEXT_INDEX))
+                self._refusal_parts.append(refusal)
+        if "tool_calls" in delta:
+            calls = delta["tool_calls"]
             for call in calls if isinstance(calls, list) else ():
                 if isinstance(call, dict):
                     self._call_events(call, events)
@@ -271,10 +285,14 @@ class ChatCompletionsStreamReader:
         if index is None:
             index = self._call_indexes[position] = _FIRST_CALL_INDEX + position
             started = _tool_call(call, position)
-            events.append(ToolCallStarted(started.call_id, started.name, index, started.id))
+            self._emit(ToolCallStarted(started.call_id, started.name, index, started.id), events)
         arguments = function.get("arguments")
         if arguments and isinstance(arguments, str):
-            events.append(ToolCallArgumentsDelta(arguments, index))
+            self._emit(ToolCallArgumentsDelta(arguments, index), events)
+
+    def _emit(self, event: StreamEvent, events: list[StreamEvent]) -> None:
+        events.append(event)
+        self.accumulator.add(event)
 
     def _finish(self) -> ReplyDone:
         self.done = True

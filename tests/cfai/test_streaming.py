@@ -15,7 +15,7 @@ from support.dialects import Canned, chat_sse, encode_events, item_events, respo
 
 from cfai.errors import APIConnectionError, APITimeoutError, ResponseFailedError, ResponseFormatError
 from cfai.wire import missing_answer, reply_from_json
-from cfai.wire.accumulator import replay
+from cfai.wire.accumulator import ReplyAccumulator, replay
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
 from cfai.wire.types import (
@@ -412,3 +412,15 @@ def test_mode_argument_overrides_the_client_setting(call, script, fixtures, body
 def test_replay_of_an_empty_reply_is_just_done():
     reply = Reply(id="resp_0", model="m", status="completed")
     assert replay(reply) == [ReplyDone(reply)]
+
+
+def test_accumulator_parts_are_what_add_appends_to():
+    added, appended = ReplyAccumulator(), ReplyAccumulator()
+    for event in [ReasoningDelta("think", 0), TextDelta("Hel", 1), TextDelta("lo", 1)]:
+        added.add(event)
+    appended.parts("reasoning", 0).append("think")
+    appended.parts("text", 1).extend(["Hel", "lo"])
+    appended.parts("refusal", 1)  # asked for, never used: adds nothing
+    done = {"id": "r", "model": "m", "status": "completed", "usage": None}
+    assert appended.reply(**done) == added.reply(**done)
+    assert appended.said(1) == added.said(1) == ("Hello", "", "", None)
