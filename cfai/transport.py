@@ -40,7 +40,7 @@ from cfai.wire.reply import reply_from_bytes
 from cfai.wire.request import encode_body
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
-from cfai.wire.types import Reply, StreamEvent
+from cfai.wire.types import Reply, ReplyDone, StreamEvent
 
 if TYPE_CHECKING:
     import aiohttp
@@ -241,8 +241,12 @@ class WorkersAIClient(BaseWorkersAIClient):
             path, content, reader = self.stream_route(body, chosen)
             events = self._sse(path, self.checked(body, content), reader)
         finisher = ReplyFinisher(body, stop)
+        passes = finisher.passes_deltas
         for event in events:
-            yield from finisher.feed(event)
+            if passes and not isinstance(event, ReplyDone):
+                yield event  # once per token: no call when the finisher would hand it back as it is
+            else:
+                yield from finisher.feed(event)
 
     def _sse(self, path: str, content: bytes, reader: StreamReader) -> Iterator[StreamEvent]:
         response = self._send(path, content, stream=True)
@@ -399,9 +403,13 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
             path, content, reader = self.stream_route(body, chosen)
             events = self._sse(path, await self._encode(body, content), reader)
         finisher = ReplyFinisher(body, stop)
+        passes = finisher.passes_deltas
         async for event in events:
-            for finished in finisher.feed(event):
-                yield finished
+            if passes and not isinstance(event, ReplyDone):
+                yield event  # once per token: no call when the finisher would hand it back as it is
+            else:
+                for finished in finisher.feed(event):
+                    yield finished
 
     async def _sse(self, path: str, content: bytes, reader: StreamReader) -> AsyncIterator[StreamEvent]:
         answer = await self._send(path, content)

@@ -84,6 +84,12 @@ class ReplyFinisher:
         self._held: list[TextDelta] = []
         self._next_index = 0
 
+    @property
+    def passes_deltas(self) -> bool:
+        """Whether `feed` returns every event but the last unchanged (no tool is forced, no stop string is set), so a
+        stream may forward them without feeding each one."""
+        return not self._forced and self._stop_filter is None
+
     def finish(self, reply: Reply) -> Reply:
         reply = salvage_tool_call(reply, self._forced)
         return self._priced(stop_reply(reply, self._stop_filter.stop) if self._stop_filter else reply)

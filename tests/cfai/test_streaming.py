@@ -14,7 +14,7 @@ import pytest
 from support.dialects import Canned, chat_sse, encode_events, item_events, responses_events, responses_sse
 
 from cfai.errors import APIConnectionError, APITimeoutError, ResponseFailedError, ResponseFormatError
-from cfai.wire import missing_answer, reply_from_json
+from cfai.wire import ReplyFinisher, missing_answer, reply_from_json
 from cfai.wire.accumulator import ReplyAccumulator, replay
 from cfai.wire.responses_stream import ResponsesStreamReader
 from cfai.wire.sse import SSEDecoder
@@ -424,3 +424,21 @@ def test_accumulator_parts_are_what_add_appends_to():
     done = {"id": "r", "model": "m", "status": "completed", "usage": None}
     assert appended.reply(**done) == added.reply(**done)
     assert appended.said(1) == added.said(1) == ("Hello", "", "", None)
+
+
+@pytest.mark.parametrize(
+    ("body", "stop", "passes"),
+    [
+        ({"model": "m"}, None, True),
+        ({"model": "m"}, ["", ""], True),
+        ({"model": "m"}, ["END"], False),
+        ({"model": "m", "tools": [{"type": "function", "name": "f"}], "tool_choice": "required"}, None, False),
+        ({"model": "m", "tools": [{"type": "function", "name": "f"}], "tool_choice": "auto"}, None, True),
+    ],
+)
+def test_finisher_says_when_it_hands_deltas_back_unchanged(body, stop, passes):
+    finisher = ReplyFinisher(body, stop)
+    assert finisher.passes_deltas is passes
+    deltas: list[StreamEvent] = [TextDelta("{", 1), TextDelta("END", 1), ToolCallStarted("c", "f", 2)]
+    if passes:
+        assert all(finisher.feed(event) == [event] for event in deltas)
