@@ -31,16 +31,18 @@ class SSEDecoder:
         self._undecoded = b""  # the first bytes of a character whose other bytes are still in flight
         # Text not applied yet: the unfinished last line, or with LF framing the whole unfinished last event.
         self._pending = ""
-        self._event = ""
+        self._event = "message"
         self._data: list[str] = []
         self._id: str | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        # What codecs' incremental UTF-8 decoder does, calling its C function directly: its Python layers cost more
-        # than the decoding itself, once per token.
-        data = self._undecoded + chunk if self._undecoded else chunk
-        text, used = codecs.utf_8_decode(data, "replace", False)
-        self._undecoded = data[used:]
+        if self._undecoded:
+            text = self._decode(self._undecoded + chunk)
+        else:
+            try:
+                text = chunk.decode()  # the usual chunk: whole characters, valid UTF-8
+            except UnicodeDecodeError:
+                text = self._decode(chunk)
         text = self._pending + text
         if "\r" in text:
             return self._apply(self._complete_lines(text, final=False))
@@ -52,8 +54,8 @@ class SSEDecoder:
         for block in blocks:
             if block.startswith("data: ") and "\n" not in block and not self._data:
                 # One `data:` line, the shape of nearly every event: dispatched without parsing it line by line.
-                events.append(ServerSentEvent(block[6:], self._event or "message", self._id))
-                self._event = ""
+                events.append(ServerSentEvent(block[6:], self._event, self._id))
+                self._event = "message"
             else:
                 events += self._apply([*block.split("\n"), ""])
         return events
@@ -67,6 +69,16 @@ class SSEDecoder:
             self._pending = ""
         lines.append("")  # the end of the stream ends the last event
         return self._apply(lines)
+
+    def _decode(self, data: bytes) -> str:
+        """The text of `data`, invalid bytes replaced, keeping back a character cut short until its other bytes come.
+
+        What codecs' incremental UTF-8 decoder does, calling its C function directly: its Python layers cost more
+        than the decoding itself, once per token.
+        """
+        text, used = codecs.utf_8_decode(data, "replace", False)
+        self._undecoded = data[used:]
+        return text
 
     def _complete_lines(self, text: str, *, final: bool) -> list[str]:
         """The complete lines of `text`, without their endings; the unfinished rest is kept as pending."""
@@ -98,9 +110,9 @@ class SSEDecoder:
                 self._field(line)
             else:
                 if data:
-                    events.append(ServerSentEvent("\n".join(data), self._event or "message", self._id))
+                    events.append(ServerSentEvent("\n".join(data), self._event, self._id))
                     data = self._data = []
-                self._event = ""
+                self._event = "message"
         return events
 
     def _field(self, line: str) -> None:
@@ -112,7 +124,7 @@ class SSEDecoder:
         if name == "data":
             self._data.append(value)
         elif name == "event":
-            self._event = value
+            self._event = value or "message"  # an empty type is the default one
         elif name == "id":
             self._id = value
 

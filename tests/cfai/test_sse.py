@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 from collections.abc import Iterable
@@ -90,6 +91,14 @@ def test_line_endings(newline):
     expected = [ServerSentEvent("1", "a"), ServerSentEvent("2")]
     assert decode([data]) == expected
     assert decode(one_byte_at_a_time(data)) == expected
+
+
+def test_invalid_utf8_is_replaced_as_the_incremental_decoder_would():
+    data = "data: a\xff b \xe6\x9d\xb1 \xe6\x9d\n\ndata: \xf0\x9f\x99".encode("latin-1")
+    expected = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=True)
+    assert [event.data for event in decode([data])] == expected.removeprefix("data: ").split("\n\ndata: ")
+    for cut in range(len(data) + 1):
+        assert decode([data[:cut], data[cut:]]) == decode([data]), f"split at byte {cut}"
 
 
 def test_crlf_split_between_chunks_is_one_line_end():
