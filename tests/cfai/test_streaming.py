@@ -5,6 +5,7 @@ Every streamed reply must fold to the same Reply as its non-streamed equivalent.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -100,6 +101,14 @@ def test_recorded_stream_in_chunks_through_the_client(call, script, sse, fixture
     server = script(sse(data, size))
     events = call(server, stream_mode="responses").stream(body)
     assert events == read_stream([data])
+
+
+def test_compressed_stream_is_decoded(call, script, chunked, fixtures, body):
+    data = gzip.compress(fixtures.bytes(RECORDED))
+    compressed = chunked([data[start : start + 50] for start in range(0, len(data), 50)])
+    compressed.headers["content-encoding"] = "gzip"
+    events = call(script(compressed), stream_mode="responses").stream(body)
+    assert events == read_stream([fixtures.bytes(RECORDED)])
 
 
 # A gpt-oss stream built from responses-text.json, with reasoning_text deltas.
