@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 # What `json.loads` decodes with, which a stream calls once per token.
@@ -17,11 +19,16 @@ _JSON_WHITESPACE = " \t\n\r"
 
 class ServerSentEvent(NamedTuple):
     """One dispatched event. A named tuple rather than a frozen dataclass: a stream makes one per token, and a tuple
-    is built in half the time (benchmarks/, streaming section)."""
+    is built in a fraction of the time (benchmarks/, streaming section)."""
 
     data: str
     event: str = "message"
     id: str | None = None
+
+
+# Builds an event from its (data, event, id) tuple. A NamedTuple's own constructor is a Python function; making the
+# tuple directly costs half as much, and the decoder makes one event per token.
+_new_event: Callable[[tuple[str, str, str | None]], ServerSentEvent] = partial(tuple.__new__, ServerSentEvent)
 
 
 class SSEDecoder:
@@ -54,7 +61,7 @@ class SSEDecoder:
         for block in blocks:
             if block.startswith("data: ") and "\n" not in block and not self._data:
                 # One `data:` line, the shape of nearly every event: dispatched without parsing it line by line.
-                events.append(ServerSentEvent(block[6:], self._event, self._id))
+                events.append(_new_event((block[6:], self._event, self._id)))
                 self._event = "message"
             else:
                 events += self._apply([*block.split("\n"), ""])
@@ -110,7 +117,7 @@ class SSEDecoder:
                 self._field(line)
             else:
                 if data:
-                    events.append(ServerSentEvent("\n".join(data), self._event, self._id))
+                    events.append(_new_event(("\n".join(data), self._event, self._id)))
                     data = self._data = []
                 self._event = "message"
         return events
