@@ -11,7 +11,7 @@ import json
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from cfai.errors import DroppedInputWarning
 
@@ -20,6 +20,14 @@ REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
 
 # Server-side state is not documented for Workers AI; sending these breaks stateless servers.
 _NEVER_SENT = frozenset({"store", "previous_response_id"})
+
+# An input item, as the adapters build them (dicts) or as a caller hands them over (any mapping).
+ItemT = TypeVar("ItemT", bound=Mapping[str, Any])
+
+# Built once: `json.dumps` with options builds a new encoder on every call, which costs more than encoding a tool
+# call's arguments (a long conversation encodes one per call it replays). Encoders keep no state between calls.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _check_number(setting: str, value: Any, low: float, high: float) -> None:
@@ -55,14 +63,14 @@ def check_tool(tool: Any) -> None:
         raise ValueError(f"Tool {name!r}: parameters.properties must map each argument name to a schema object.")
 
 
-def without_orphan_outputs(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def without_orphan_outputs(items: Sequence[ItemT]) -> list[ItemT]:
     """The items without tool results whose call is not in the conversation, with a warning for each dropped one.
 
     Chat memory that trims old turns can cut between a call and its result; the server refuses a result that
     answers no call (400), so the orphan is left out rather than the whole conversation failing.
     """
     calls = set()
-    kept: list[Mapping[str, Any]] = []
+    kept: list[ItemT] = []
     for item in items:
         kind = item.get("type")
         if kind == "function_call":
@@ -93,13 +101,13 @@ def validate_reasoning_effort(effort: str | None) -> ReasoningEffort | None:
 
 def dumps(value: Any) -> str:
     """JSON text as the model should see it: Unicode kept as is, no padding."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def encode_body(body: Any) -> bytes:
     """The bytes of a request body; a value JSON cannot carry is refused here, before anything is sent."""
     try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _BODY.encode(body)
     except ValueError:
         raise ValueError(
             "The request holds a number JSON cannot carry (NaN or infinity); check temperature, top_p and the "
@@ -314,7 +322,14 @@ def _same_turn_filler(item: Mapping[str, Any]) -> bool:
     return item.get("type") == "reasoning" or (item.get("type") == "message" and item.get("role") == "assistant")
 
 
-def prune_reasoning(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _continues_with_call(items: Sequence[Mapping[str, Any]], position: int) -> bool:
+    """Whether the turn of the reasoning at `position` goes on to a `function_call`, past its own filler."""
+    rest = range(position + 1, len(items))
+    following = next((items[after] for after in rest if not _same_turn_filler(items[after])), None)
+    return following is not None and following.get("type") == "function_call"
+
+
+def prune_reasoning(items: Sequence[ItemT]) -> list[ItemT]:
     """Keeps only the reasoning of the tool-calling turn still in progress (gpt-oss's harmony convention).
 
     A reasoning item survives when it comes after the last user message and its own turn (the items up to the next
@@ -322,15 +337,10 @@ def prune_reasoning(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any
     continues with a `function_call`: the model is then continuing the turn that reasoned its way to those calls.
     Reasoning of completed turns is dropped, as the model was trained to see it.
     """
-    last_user = max((i for i, item in enumerate(items) if item.get("role") == "user"), default=-1)
-    kept: list[Mapping[str, Any]] = []
-    for position, item in enumerate(items):
-        if item.get("type") == "reasoning":
-            if position < last_user:
-                continue
-            rest = range(position + 1, len(items))
-            following = next((items[after] for after in rest if not _same_turn_filler(items[after])), None)
-            if following is None or following.get("type") != "function_call":
-                continue
-        kept.append(item)
-    return kept
+    # Searched from the end: the last user message is usually near it, and a long history is not read twice.
+    last_user = next((i for i in range(len(items) - 1, -1, -1) if items[i].get("role") == "user"), -1)
+    return [
+        item
+        for position, item in enumerate(items)
+        if item.get("type") != "reasoning" or (position >= last_user and _continues_with_call(items, position))
+    ]
