@@ -103,7 +103,7 @@ def check_context_window(
     texts = content_texts(body)
     if sum(map(len, texts)) * _MAX_BYTES_PER_CHARACTER <= budget:
         return
-    if sum(len(text.encode("utf-8", "surrogatepass")) for text in texts) <= budget:
+    if sum(map(_utf8_size, texts)) <= budget:
         return
     tokenizer = tokenizer or default_tokenizer()
     if not tokenizer.available:
@@ -111,6 +111,11 @@ def check_context_window(
     content = sum(tokenizer.count(text) for text in texts)
     if content > budget:
         raise _context_window_error(content, context_window, max_output_tokens)
+
+
+def _utf8_size(text: str) -> int:
+    # `isascii` reads a flag the string keeps, where encoding copies the whole text.
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _context_window_error(content: int, context_window: int, max_output_tokens: int) -> ContextWindowExceededError:
