@@ -53,6 +53,9 @@ REASONING_KEY = "reasoning_content"
 
 # Responses parts a user may already have written by hand; passed through unchanged.
 _NATIVE_USER_PARTS = frozenset({"input_text", "input_image"})
+# The roles (`_role`) of messages sent as the user's and as the assistant's (an AIMessage of any role is too).
+_USER_ROLES = frozenset({"human", "user"})
+_ASSISTANT_ROLES = frozenset({"ai", "assistant"})
 
 
 class ResponsesInput(NamedTuple):
@@ -70,14 +73,17 @@ def to_responses_input(messages: Sequence[BaseMessage]) -> ResponsesInput:
 
     Reasoning is kept only for the tool-calling turn still awaiting its results (`cfai.wire.prune_reasoning`).
     """
+    roles = [_role(message) for message in messages]
     leading = 0
-    while leading < len(messages) and _role(messages[leading]) == "system":
+    while leading < len(roles) and roles[leading] == "system":
         leading += 1
     instructions = "\n\n".join(text for text in (_text(message) for message in messages[:leading]) if text)
+    # prune_reasoning drops all reasoning before the last user message, so the turns before it are read without.
+    last_user = max((position for position, role in enumerate(roles) if role in _USER_ROLES), default=-1)
     items: list[dict[str, Any]] = []
-    for position, message in enumerate(messages[leading:], start=leading):
-        items.extend(_items_for(message, position))
-    return ResponsesInput(instructions or None, [dict(item) for item in prune_reasoning(items)])
+    for position in range(leading, len(messages)):
+        items += _items_for(messages[position], roles[position], position, with_reasoning=position > last_user)
+    return ResponsesInput(instructions or None, prune_reasoning(items))
 
 
 def _role(message: BaseMessage) -> str:
@@ -89,13 +95,12 @@ def _role(message: BaseMessage) -> str:
     return message.type
 
 
-def _items_for(message: BaseMessage, position: int) -> list[dict[str, Any]]:
-    role = _role(message)
-    if isinstance(message, AIMessage) or role in ("ai", "assistant"):
-        return _assistant_items(message, position)
+def _items_for(message: BaseMessage, role: str, position: int, *, with_reasoning: bool) -> list[dict[str, Any]]:
+    if isinstance(message, AIMessage) or role in _ASSISTANT_ROLES:
+        return _assistant_items(message, position, with_reasoning=with_reasoning)
     if isinstance(message, ToolMessage):
         return [function_call_output_item(message.tool_call_id, _tool_output(message))]
-    if role in ("human", "user"):
+    if role in _USER_ROLES:
         return [message_item("user", _user_content(message))]
     if role in ("system", "developer"):
         return [message_item("developer", _text(message))]
@@ -139,19 +144,22 @@ def _tool_output(message: ToolMessage) -> str:
     return str(message.text) or json.dumps(message.content, ensure_ascii=False, default=str)
 
 
-def _assistant_items(message: BaseMessage, position: int) -> list[dict[str, Any]]:
+def _assistant_items(message: BaseMessage, position: int, *, with_reasoning: bool) -> list[dict[str, Any]]:
     """An assistant turn in the order the model produced it: reasoning, text, then tool calls.
 
-    Which reasoning is worth sending back is decided later, over the whole conversation, by `prune_reasoning`.
+    Which reasoning is worth sending back is decided later, over the whole conversation, by `prune_reasoning`;
+    `with_reasoning=False` leaves it out at once, for a turn whose reasoning that would certainly drop.
     """
     calls = _function_calls(message, position)
     reasoning = message.additional_kwargs.get(REASONING_KEY)
-    if isinstance(message.content, str) and _ours(message) and isinstance(reasoning, str | None):
+    if isinstance(message.content, str) and _ours(message) and (reasoning is None or isinstance(reasoning, str)):
         # A plain-string message of ours (or typed by hand): what `content_blocks` would derive, without building the
         # blocks (a third of the cost of converting a long conversation, benchmarks/).
-        return assistant_turn(message.content, reasoning or "", calls)
+        return assistant_turn(message.content, (reasoning or "") if with_reasoning else "", calls)
     blocks = message.content_blocks
     text = "".join(str(block.get("text", "")) for block in blocks if block["type"] == "text")
+    if not with_reasoning:
+        return assistant_turn(text, "", calls)
     reasoning = "\n\n".join(
         str(block.get("reasoning")) for block in blocks if block["type"] == "reasoning" and block.get("reasoning")
     )
@@ -171,12 +179,13 @@ def _function_calls(message: BaseMessage, position: int) -> list[dict[str, Any]]
         function_call_item(call["id"] or _fallback_call_id(position, index), call["name"], call["args"])
         for index, call in enumerate(message.tool_calls)
     ]
-    # Unparseable calls are replayed as written, so the tool message that reported the error still has its call.
-    calls.extend(
-        function_call_item(call_id, call["name"] or "", call["args"] or "")
-        for call in message.invalid_tool_calls
-        if (call_id := call.get("id"))
-    )
+    if message.invalid_tool_calls:
+        # Unparseable calls are replayed as written, so the tool message that reported the error still has its call.
+        calls.extend(
+            function_call_item(call_id, call["name"] or "", call["args"] or "")
+            for call in message.invalid_tool_calls
+            if (call_id := call.get("id"))
+        )
     return calls
 
 

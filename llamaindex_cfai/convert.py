@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -62,6 +62,8 @@ Item = dict[str, Any]
 _ASSISTANT_ROLES = frozenset({MessageRole.ASSISTANT, MessageRole.CHATBOT, MessageRole.MODEL})
 _TOOL_ROLES = frozenset({MessageRole.TOOL, MessageRole.FUNCTION})
 _DEVELOPER_ROLES = frozenset({MessageRole.SYSTEM, MessageRole.DEVELOPER})
+# Every other role is sent as the user's.
+_NOT_USER_ROLES = _ASSISTANT_ROLES | _TOOL_ROLES | _DEVELOPER_ROLES
 
 
 # Messages -> Responses input.
@@ -78,16 +80,24 @@ def to_input_items(messages: Sequence[ChatMessage]) -> tuple[str | None, list[It
     while leading < len(messages) and messages[leading].role == MessageRole.SYSTEM:
         leading += 1
     instructions = "\n\n".join(text for text in (_text_of(m) for m in messages[:leading]) if text) or None
+    # prune_reasoning drops all reasoning before the last user message, so the turns before it are read without.
+    last_user = max(
+        (position for position, message in enumerate(messages) if message.role not in _NOT_USER_ROLES), default=-1
+    )
     items: list[Item] = []
-    for message in messages[leading:]:
-        items.extend(items_from_message(message))
-    return instructions, cast(list[Item], prune_reasoning(items))
+    for position in range(leading, len(messages)):
+        items += _items_of(messages[position], with_reasoning=position > last_user)
+    return instructions, prune_reasoning(items)
 
 
 def items_from_message(message: ChatMessage) -> list[Item]:
     """The input items of one message (an assistant turn can need several: text, reasoning, tool calls)."""
+    return _items_of(message, with_reasoning=True)
+
+
+def _items_of(message: ChatMessage, *, with_reasoning: bool) -> list[Item]:
     if message.role in _ASSISTANT_ROLES:
-        return _assistant_items(message)
+        return _assistant_items(message, with_reasoning=with_reasoning)
     if message.role in _TOOL_ROLES:
         return [function_call_output_item(_tool_call_id_of(message), _text_of(message))]
     if message.role in _DEVELOPER_ROLES:
@@ -96,7 +106,8 @@ def items_from_message(message: ChatMessage) -> list[Item]:
 
 
 def _text_of(message: ChatMessage) -> str:
-    return "\n".join(block.text for block in message.blocks if isinstance(block, TextBlock))
+    # A list, not a generator: joining one text (the usual message) then returns it as is.
+    return "\n".join([block.text for block in message.blocks if isinstance(block, TextBlock)])
 
 
 def _tool_call_id_of(message: ChatMessage) -> str:
@@ -111,8 +122,10 @@ def _tool_call_id_of(message: ChatMessage) -> str:
 
 def _user_content(message: ChatMessage) -> str | list[Item]:
     blocks = [block for block in message.blocks if not isinstance(block, (CachePoint, ThinkingBlock))]
-    if all(isinstance(block, TextBlock) for block in blocks) and len(blocks) <= 1:
-        return _text_of(message)
+    if not blocks:
+        return ""
+    if len(blocks) == 1 and isinstance(blocks[0], TextBlock):
+        return blocks[0].text
     return [_input_part(block) for block in blocks]
 
 
@@ -128,16 +141,21 @@ def _input_part(block: Any) -> Item:
     )
 
 
-def _assistant_items(message: ChatMessage) -> list[Item]:
+def _assistant_items(message: ChatMessage, *, with_reasoning: bool) -> list[Item]:
     # The core's one order for a turn: reasoning, text, calls. prune_reasoning then keeps only the reasoning of the
-    # turn whose calls still await their results.
-    return assistant_turn(_text_of(message), thinking_of(message), _tool_calls_of(message))
+    # turn whose calls still await their results; `with_reasoning=False` leaves out reasoning it would certainly drop.
+    reasoning = thinking_of(message) if with_reasoning else ""
+    return assistant_turn(_text_of(message), reasoning, _tool_calls_of(message))
 
 
 def _tool_calls_of(message: ChatMessage) -> list[Item]:
-    blocks = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
-    if blocks:
-        return [function_call_item(_call_id_of(block), block.tool_name, block.tool_kwargs) for block in blocks]
+    calls = [
+        function_call_item(_call_id_of(block), block.tool_name, block.tool_kwargs)
+        for block in message.blocks
+        if isinstance(block, ToolCallBlock)
+    ]
+    if calls:
+        return calls
     # Histories written by older integrations keep OpenAI-style calls in additional_kwargs instead of blocks.
     return [_legacy_tool_call(call) for call in message.additional_kwargs.get("tool_calls") or ()]
 

@@ -142,6 +142,19 @@ def tool_turn(**extra: Any) -> AIMessage:
         pytest.param(
             [
                 HumanMessage("What's the weather in Paris?"),
+                tool_turn(),
+                ToolMessage("Sunny, 21 °C", tool_call_id="call_1"),
+                HumanMessage("And now?"),
+                tool_turn(),
+                ToolMessage("Sunny, 21 °C", tool_call_id="call_1"),
+            ],
+            None,
+            [USER, CALL, OUTPUT, {"role": "user", "content": "And now?"}, THOUGHT, CALL, OUTPUT],
+            id="only-the-turn-after-the-last-user-message-keeps-reasoning",
+        ),
+        pytest.param(
+            [
+                HumanMessage("What's the weather in Paris?"),
                 tool_turn(content="Let me check."),
                 ToolMessage("Sunny, 21 °C", tool_call_id="call_1"),
             ],

@@ -20,9 +20,10 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
 from cfai.errors import EmptyAnswerWarning, InvalidToolArgumentsWarning
-from cfai.wire import Reply, ToolCall, Usage, finish_reply, reply_from_json
+from cfai.wire import Reply, ToolCall, Usage, finish_reply, prune_reasoning, reply_from_json
 from llamaindex_cfai.convert import (
     completion_from_chat,
+    items_from_message,
     message_from_reply,
     reply_kwargs,
     reply_problems,
@@ -155,6 +156,31 @@ def test_reasoning_of_completed_turns_is_dropped() -> None:
         "user",
     ]
     assert items[5] == {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Sunny."}]}
+
+
+def test_a_long_history_converts_as_its_messages_do_one_by_one_then_pruned() -> None:
+    # to_input_items skips reading reasoning that prune_reasoning would drop; the result must not show it.
+    answer = ChatMessage(role=MessageRole.ASSISTANT, blocks=[ThinkingBlock(content="Say so."), TextBlock(text="Ok.")])
+    history = [
+        ChatMessage(role=MessageRole.SYSTEM, content="sys"),
+        user("first"),
+        tool_turn("old"),
+        tool_result("call_1", "a"),
+        tool_result("call_2", "b"),
+        answer,
+        ChatMessage(role=MessageRole.SYSTEM, content="later system"),
+        user("second"),
+        tool_turn("pending"),
+        tool_result("call_1", "c"),
+        answer,
+        tool_turn("pending again"),
+    ]
+
+    _, items = to_input_items(history)
+
+    assert items == prune_reasoning([item for message in history[1:] for item in items_from_message(message)])
+    kept = [item["content"][0]["text"] for item in items if item.get("type") == "reasoning"]
+    assert kept == ["pending", "Say so.", "pending again"]
 
 
 def test_an_assistant_turn_goes_out_as_reasoning_text_then_calls_as_in_langchain() -> None:
