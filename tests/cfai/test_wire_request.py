@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import OrderedDict
+from enum import Enum
+from typing import Any
 
 import pytest
 
@@ -24,7 +27,7 @@ from cfai.wire import (
     tool_choice_value,
     validate_reasoning_effort,
 )
-from cfai.wire.request import JSON_OBJECT_FORMAT, dumps
+from cfai.wire.request import JSON_OBJECT_FORMAT, dumps, encode_body
 
 WEATHER = function_tool(
     "get_weather",
@@ -195,6 +198,52 @@ def test_tool_choice_forms(choice, expected):
 def test_tool_choice_must_name_a_bound_tool(choice):
     with pytest.raises(ValueError, match="tool_choice"):
         tool_choice_value(choice, ["get_weather"])
+
+
+# encode_body: the bytes of `json.dumps(body, ensure_ascii=False, separators=(",", ":"))`, however it gets them.
+
+
+class Role(str, Enum):
+    USER = "user"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"model": "m", "input": 'Plain ASCII, with "quotes", \\ and\nnew lines.'}, id="ascii"),
+        pytest.param({"input": "".join(map(chr, range(0x80)))}, id="every-ascii-character-del-and-controls"),
+        pytest.param({"input": "Zürich, 你好, \U0001f600, \u2028"}, id="non-ascii"),
+        pytest.param(
+            {"input": [{"role": "user", "content": "hi"}, {"role": "user", "content": "café"}]}, id="one-late"
+        ),
+        pytest.param({"ключ": "value"}, id="non-ascii-key"),
+        pytest.param({1: [1.5, -0.0, 10**30, True, None], 2.5: (1, "a"), None: False}, id="json-scalars-and-keys"),
+        pytest.param({"role": Role.USER, "items": OrderedDict(a="b")}, id="str-and-dict-subclasses"),
+        pytest.param({"input": "literal \\u00e9 escape in text"}, id="backslash-u-in-text"),
+    ],
+)
+def test_encode_body_writes_what_json_dumps_writes(body: dict[Any, Any]) -> None:
+    assert encode_body(body) == json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        ({"input": "ok", "temperature": float("nan")}, ValueError, "NaN or infinity"),
+        ({"input": "lone \ud800 surrogate"}, ValueError, "lone surrogate"),
+        ({"input": "ok", "extra": object()}, TypeError, "not JSON"),
+    ],
+)
+def test_encode_body_refuses_what_json_cannot_carry(body: dict[str, Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        encode_body(body)
+
+
+def test_encode_body_refuses_a_body_that_contains_itself() -> None:
+    looped: list[Any] = ["x"]
+    looped.append(looped)
+    with pytest.raises(ValueError):
+        encode_body({"input": looped})
 
 
 # inline_refs: gpt-oss follows inlined schemas better than $ref (docs/wire.md, quirk 4).
