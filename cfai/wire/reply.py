@@ -41,12 +41,16 @@ def usage_from_json(data: Any) -> Usage | None:
 
 
 def _joined(parts: Any, types: frozenset[str], field: str = "text", separator: str = "") -> str:
-    texts = (
-        lenient.text(part.get(field))
-        for part in lenient.items(parts)
-        if isinstance(part, dict) and lenient.text(part.get("type")) in types
-    )
-    return separator.join(text for text in texts if text)
+    if not isinstance(parts, list):
+        return ""
+    texts = []
+    for part in parts:
+        # A type that is not a string (a list, an object) would not even hash; it names no part we read.
+        if isinstance(part, dict) and isinstance(kind := part.get("type"), str) and kind in types:
+            text = part.get(field)
+            if isinstance(text, str) and text:
+                texts.append(text)
+    return separator.join(texts)
 
 
 def message_content(item: dict[str, Any]) -> tuple[str, str]:
