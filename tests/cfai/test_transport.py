@@ -224,3 +224,36 @@ def test_a_callers_client_keeps_its_own_headers_cookies_and_params(fixtures, set
     assert (first.headers["x-proxy-key"], second.headers["x-proxy-key"]) == ("k1", "k2")
     assert third.headers["cookie"] == "session=s1" and third.url.params["trace"] == "on"
     assert first.extensions["timeout"] == {"connect": 5.0, "read": 60.0, "write": 60.0, "pool": 60.0}
+
+
+@pytest.mark.parametrize(
+    "client_headers",
+    [
+        pytest.param({}, id="httpx-defaults"),
+        pytest.param({"Host": "proxy.local", "x-proxy-key": "k"}, id="own-host"),
+        pytest.param({"Content-Length": "5"}, id="own-content-length"),
+        pytest.param({"Transfer-Encoding": "chunked"}, id="own-transfer-encoding"),
+    ],
+)
+@pytest.mark.parametrize("path", ["responses", "chat/completions", "https://gateway.example:8443/v1/run"])
+def test_requests_are_built_as_httpx_builds_them(settings, body, client_headers, path):
+    """`build` skips httpx's header derivation on each call; what it sends must not differ from what httpx makes."""
+    with httpx.Client(headers=client_headers) as http:
+        client = WorkersAIClient(**settings, http_client=http, default_headers={"x-extra": "e"})
+        content = client.encode(body)
+        merged = httpx.Headers(http.headers)
+        merged.update(client.headers)
+
+        for _ in range(2):  # the first builds the cached headers, the second uses them
+            ours = client.build(http, path, content)
+            reference = httpx.Request(
+                "POST", client.url(path), content=content, headers=merged, extensions=client.extensions
+            )
+            assert ours.headers.raw == reference.headers.raw
+            assert (ours.method, ours.url, ours.content, ours.extensions) == (
+                reference.method,
+                reference.url,
+                reference.content,
+                reference.extensions,
+            )
+            assert type(ours.stream) is type(reference.stream)
