@@ -154,10 +154,9 @@ def _tool_calls_of(message: ChatMessage) -> list[Item]:
         for block in message.blocks
         if isinstance(block, ToolCallBlock)
     ]
-    if calls:
-        return calls
     # Histories written by older integrations keep OpenAI-style calls in additional_kwargs instead of blocks.
-    return [_legacy_tool_call(call) for call in message.additional_kwargs.get("tool_calls") or ()]
+    legacy = None if calls else message.additional_kwargs.get("tool_calls")
+    return [_legacy_tool_call(call) for call in legacy] if legacy else calls
 
 
 def _call_id_of(block: ToolCallBlock) -> str:

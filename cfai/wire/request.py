@@ -197,7 +197,8 @@ def assistant_turn(text: str, reasoning: str, calls: Sequence[dict[str, Any]]) -
     items = [reasoning_item(reasoning)] if reasoning else []
     if text:
         items.append(assistant_item(text))
-    return items + list(calls)
+    items += calls
+    return items
 
 
 def assistant_item(text: str) -> dict[str, Any]:
