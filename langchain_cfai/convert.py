@@ -148,7 +148,7 @@ def _assistant_items(message: BaseMessage, position: int, *, with_reasoning: boo
     """An assistant turn in the order the model produced it: reasoning, text, then tool calls.
 
     Which reasoning is worth sending back is decided later, over the whole conversation, by `prune_reasoning`;
-    `with_reasoning=False` leaves it out at once, for a turn whose reasoning that would certainly drop.
+    `with_reasoning=False` leaves it out at once, for a turn whose reasoning `prune_reasoning` would drop anyway.
     """
     calls = _function_calls(message, position)
     reasoning = message.additional_kwargs.get(REASONING_KEY)

@@ -106,7 +106,7 @@ def _items_of(message: ChatMessage, *, with_reasoning: bool) -> list[Item]:
 
 
 def _text_of(message: ChatMessage) -> str:
-    # A list, not a generator: joining one text (the usual message) then returns it as is.
+    # A list comprehension: `join` would make a list of a generator anyway, and more slowly.
     return "\n".join([block.text for block in message.blocks if isinstance(block, TextBlock)])
 
 

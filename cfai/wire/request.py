@@ -22,7 +22,7 @@ REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
 _NEVER_SENT = frozenset({"store", "previous_response_id"})
 
 # An input item, as the adapters build them (dicts) or as a caller hands them over (any mapping).
-ItemT = TypeVar("ItemT", bound=Mapping[str, Any])
+_ItemT = TypeVar("_ItemT", bound=Mapping[str, Any])
 
 # Built once: `json.dumps` with options builds a new encoder on every call, which costs more than encoding a tool
 # call's arguments (a long conversation encodes one per call it replays). Encoders keep no state between calls.
@@ -69,14 +69,14 @@ def check_tool(tool: Any) -> None:
         raise ValueError(f"Tool {name!r}: parameters.properties must map each argument name to a schema object.")
 
 
-def without_orphan_outputs(items: Sequence[ItemT]) -> list[ItemT]:
+def without_orphan_outputs(items: Sequence[_ItemT]) -> list[_ItemT]:
     """The items without tool results whose call is not in the conversation, with a warning for each dropped one.
 
     Chat memory that trims old turns can cut between a call and its result; the server refuses a result that
     answers no call (400), so the orphan is left out rather than the whole conversation failing.
     """
     calls = set()
-    kept: list[ItemT] = []
+    kept: list[_ItemT] = []
     for item in items:
         kind = item.get("type")
         if kind == "function_call":
@@ -376,7 +376,7 @@ def _continues_with_call(items: Sequence[Mapping[str, Any]], position: int) -> b
     return following is not None and following.get("type") == "function_call"
 
 
-def prune_reasoning(items: Sequence[ItemT]) -> list[ItemT]:
+def prune_reasoning(items: Sequence[_ItemT]) -> list[_ItemT]:
     """Keeps only the reasoning of the tool-calling turn still in progress (gpt-oss's harmony convention).
 
     A reasoning item survives when it comes after the last user message and its own turn (the items up to the next
