@@ -68,7 +68,11 @@ def test_notebook_runs_against_the_emulator(name: str, tmp_path: Path) -> None:
     # The committed notebook must never call Cloudflare when executed here.
     assert "LIVE = False" in notebook.cells[2].source
     client = NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_SECONDS, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        notebook,
+        timeout=CELL_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        shutdown_kernel="immediate",  # the last cell stopped the emulator; nothing is left for a graceful exit to do
     )
     client.execute()  # raises CellExecutionError, with the cell and its traceback, if any cell fails
     shown = "\n".join(_text(output) for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
