@@ -198,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> str:
         started = time.perf_counter()
         if name == "startup" and not budget.smoke:
             imports.start()
+        # The last section's garbage goes now, while no event loop runs: the openai SDK closes a collected async
+        # client on whichever loop is running, and a later section's loop would be closed before that finishes.
+        gc.collect()
         if budget.smoke:
             # Everything alive so far (the frameworks, once imported) is left out of later collections, which
             # otherwise take most of a smoke run; a full run keeps the collector's whole cost, as programs pay it.
