@@ -2,8 +2,8 @@
 
 HTTP only: sending, retries, error translation and stream routing. What a reply means (parsing, stream folding,
 the one exit every reply passes) is decided in `cfai.wire`; settings come from `cfai.config`, retry decisions from
-`cfai.retry`, connection pools from `cfai.pools`. The two client classes are mirror images that only send bytes,
-sleep and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
+`cfai.retry`, connection pools from `cfai.pools`, httpx requests from `cfai.httpx_requests`. The two client classes
+are mirror images that only send bytes, sleep and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -32,6 +31,7 @@ from cfai.errors import (
     error_from_status,
     redact,
 )
+from cfai.httpx_requests import RequestBuilder
 from cfai.pools import POOL_LIMITS
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
@@ -84,18 +84,6 @@ def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
         raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
 
 
-@dataclass(frozen=True)
-class _PreparedHeaders:
-    """A request's headers but its Content-Length, and what they were made from (`BaseWorkersAIClient._headers_for`).
-
-    `sized`: the headers already say how the body is sent, so httpx must place the body's own headers itself.
-    """
-
-    client_headers: list[tuple[bytes, bytes]]
-    headers: httpx.Headers
-    sized: bool
-
-
 class BaseWorkersAIClient:
     """What both clients share: resolved settings, and the pure decisions about each request (where it goes,
     what it carries, which reader understands the answer, what a failed reply means)."""
@@ -108,8 +96,7 @@ class BaseWorkersAIClient:
         # Parsed once: httpx would otherwise parse the URL string again on every request (a large share of the
         # per-call cost measured in benchmarks/).
         self.urls = {path: httpx.URL(self.config.url(path)) for path in (RESPONSES_PATH, CHAT_COMPLETIONS_PATH)}
-        self.extensions = {"timeout": self.config.timeout.as_dict()}
-        self._prepared_headers: dict[str, _PreparedHeaders] = {}
+        self._requests = RequestBuilder(self.headers, self.config.timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r})"
@@ -159,38 +146,8 @@ class BaseWorkersAIClient:
         return url
 
     def build(self, client: httpx.Client | httpx.AsyncClient, path: str, content: bytes) -> httpx.Request:
-        url = self.url(path)
-        if client.cookies or client.params:
-            # httpx's own merge covers what a caller's client adds beyond headers.
-            return client.build_request("POST", url, content=content, headers=self.headers, timeout=self.config.timeout)
-        prepared = self._headers_for(client, path, url)
-        if prepared.sized:
-            return httpx.Request("POST", url, content=content, headers=prepared.headers, extensions=self.extensions)
-        # The request `content=` builds, without deriving its headers again: ours already hold the Host that httpx
-        # puts first, and Content-Length goes last, as httpx puts it (a test compares the two).
-        request = httpx.Request(
-            "POST", url, headers=prepared.headers, stream=httpx.ByteStream(content), extensions=self.extensions
-        )
-        request.headers["Content-Length"] = str(len(content))
-        request.read()  # as `content=` does: the body stays readable as `request.content`
-        return request
-
-    def _headers_for(self, client: httpx.Client | httpx.AsyncClient, path: str, url: httpx.URL) -> _PreparedHeaders:
-        """The headers of a request from `client` to `path` but its Content-Length: Host (unless given), then the
-        client's own default headers overlaid with ours. Made again only when the client's headers change.
-
-        What httpx's build_request would do on every call, at a fraction of the cost (benchmarks/).
-        """
-        current = client.headers.raw
-        cached = self._prepared_headers.get(path)
-        if cached is None or cached.client_headers != current:
-            merged = httpx.Headers(client.headers)
-            merged.update(self.headers)
-            if "host" not in merged and url.host:
-                merged = httpx.Headers([(b"Host", url.netloc), *merged.raw])
-            sized = "content-length" in merged or "transfer-encoding" in merged
-            cached = self._prepared_headers[path] = _PreparedHeaders(current, merged, sized)
-        return cached
+        """The httpx request that POSTs `content` to a route, as `client.build_request` would make it."""
+        return self._requests.build(client, path, self.url(path), content)
 
     def error_for(self, status_code: int, content: bytes, headers: Mapping[str, str]) -> WorkersAIError:
         return error_from_status(status_code, content, headers, secrets=self.secrets)

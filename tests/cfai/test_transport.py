@@ -247,7 +247,11 @@ def test_requests_are_built_as_httpx_builds_them(settings, body, client_headers,
         for _ in range(2):  # the first builds the cached headers, the second uses them
             ours = client.build(http, path, content)
             reference = httpx.Request(
-                "POST", client.url(path), content=content, headers=merged, extensions=client.extensions
+                "POST",
+                client.url(path),
+                content=content,
+                headers=merged,
+                extensions={"timeout": client.config.timeout.as_dict()},
             )
             assert ours.headers.raw == reference.headers.raw
             assert (ours.method, ours.url, ours.content, ours.extensions) == (
