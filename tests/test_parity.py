@@ -215,30 +215,22 @@ def the_cost_is_the_core_s(adapter: Adapter, emulator: Emulator) -> None:
     assert adapter.metadata(reply)["cost_usd"] == pytest.approx((tokens[0] * 0.35 + tokens[1] * 0.75) / 1e6)
 
 
+def sent_kinds(emulator: Emulator) -> list[str]:
+    """The last request's input items, each named by its type (or a plain message by its role)."""
+    return [item.get("type") or item.get("role") for item in emulator.requests[-1].json["input"]]
+
+
 @row
 def an_assistant_turn_goes_out_as_reasoning_text_then_calls(adapter: Adapter, emulator: Emulator) -> None:
     adapter.ask(adapter.make(emulator), adapter.tool_turn(), tools=[WEATHER])
-    sent = emulator.requests[-1].json["input"]
-    assert [item.get("type") or item.get("role") for item in sent] == [
-        "user",
-        "reasoning",
-        "message",
-        "function_call",
-        "function_call_output",
-    ]
+    assert sent_kinds(emulator) == ["user", "reasoning", "message", "function_call", "function_call_output"]
 
 
 @row
 def without_reasoning_a_tool_turn_goes_out_bare_on_both_routes(adapter: Adapter, emulator: Emulator) -> None:
     # LiteLLM's Responses bridge refuses reasoning input items (docs/wire.md, quirk 9).
     adapter.ask(adapter.make(emulator, send_reasoning=False), adapter.tool_turn(), tools=[WEATHER])
-    sent = emulator.requests[-1].json["input"]
-    assert [item.get("type") or item.get("role") for item in sent] == [
-        "user",
-        "message",
-        "function_call",
-        "function_call_output",
-    ]
+    assert sent_kinds(emulator) == ["user", "message", "function_call", "function_call_output"]
     streaming = adapter.make(emulator, send_reasoning=False, stream_mode="chat_completions")
     adapter.stream(streaming, adapter.tool_turn(), tools=[WEATHER])
     assert emulator.requests[-1].path.endswith("/chat/completions")
