@@ -3,7 +3,8 @@
 HTTP only: sending, retries, error translation and stream routing. What a reply means (parsing, stream folding,
 the one exit every reply passes) is decided in `cfai.wire`; settings come from `cfai.config`, retry decisions from
 `cfai.retry`, connection pools from `cfai.pools`, httpx requests from `cfai.httpx_requests`. The two client classes
-are mirror images that only send bytes, sleep and read. httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else.
+are mirror images that only send bytes, sleep and read. httpx exceptions and HTTP error statuses are translated into
+`cfai.errors` here and nowhere else.
 """
 
 from __future__ import annotations
