@@ -11,6 +11,10 @@ process, to show it is not the bottleneck) and the TCP connections used.
 
 Targets (issue 12): both adapters reach at least half of raw aiohttp's throughput and four times ChatOpenAI's.
 Before that, sequential calls of each adapter must go through one connection, sync and async.
+
+The frameworks' own floors run beside them: raw aiohttp's call, then LangChain's `FakeListChatModel.ainvoke` (native
+async) or LlamaIndex's `MockLLM.achat`, as one call. That is what an adapter whose own work cost nothing would reach
+through its framework, so the rows against it say how much of the distance to raw aiohttp is ours.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ from benchmarks.canned import ACCOUNT_ID, API_TOKEN
 from benchmarks.contenders import (
     CHAT_OPENAI,
     CHAT_WORKERS_AI,
+    FAKE_CHAT,
+    MOCK_LLM,
     OPENAI_RESPONSES,
     OURS,
+    WORKERS_AI,
     Contender,
     Endpoint,
     build,
@@ -41,6 +48,10 @@ from benchmarks.timing import rotated
 RAW_AIOHTTP = "raw aiohttp"
 RAW_HTTPX = "raw httpx, 100-connection pool"
 _RAW = {RAW_AIOHTTP: AIOHTTP, RAW_HTTPX: HTTPX_POOL}
+AIOHTTP_THEN_FAKE_CHAT = f"{RAW_AIOHTTP}, then {FAKE_CHAT}"
+AIOHTTP_THEN_MOCK_LLM = f"{RAW_AIOHTTP}, then {MOCK_LLM}"
+# Each framework floor: the framework's no-I/O model that follows raw aiohttp's call, and the adapter it bounds.
+FRAMEWORK_FLOORS = {AIOHTTP_THEN_FAKE_CHAT: (FAKE_CHAT, CHAT_WORKERS_AI), AIOHTTP_THEN_MOCK_LLM: (MOCK_LLM, WORKERS_AI)}
 ALTERNATIVES = (CHAT_OPENAI, OPENAI_RESPONSES)
 POOL_LIMIT = 100
 SEQUENTIAL_CALLS = 20
@@ -55,10 +66,14 @@ class Target:
     at_least: float | None
 
 
-TARGETS = tuple(
-    Target(subject, baseline, bound)
-    for subject in OURS
-    for baseline, bound in ((RAW_AIOHTTP, OF_AIOHTTP), (CHAT_OPENAI, OVER_CHAT_OPENAI), (OPENAI_RESPONSES, None))
+TARGETS = (
+    *(
+        Target(subject, baseline, bound)
+        for subject in OURS
+        for baseline, bound in ((RAW_AIOHTTP, OF_AIOHTTP), (CHAT_OPENAI, OVER_CHAT_OPENAI), (OPENAI_RESPONSES, None))
+    ),
+    *(Target(floor, RAW_AIOHTTP, None) for floor in FRAMEWORK_FLOORS),
+    *(Target(adapter, floor, None) for floor, (_, adapter) in FRAMEWORK_FLOORS.items()),
 )
 
 Call = Callable[[], Awaitable[object]]
@@ -71,17 +86,31 @@ def endpoint_of(server: SocketServer) -> Endpoint:
 
 async def _calls(names: list[str], endpoint: Endpoint) -> tuple[dict[str, Call], list[RawClient], dict[str, str]]:
     """One call per contender, created once, in the running loop."""
-    raw, missing = create([_RAW[name] for name in names if name in _RAW])
+    floors = [name for name in names if name in FRAMEWORK_FLOORS]
+    stacks = list(dict.fromkeys([*(_RAW[name] for name in names if name in _RAW), *([AIOHTTP] if floors else [])]))
+    raw, missing = create(stacks)
     url = f"{endpoint.v1_url}/responses"
     calls: dict[str, Call] = {}
-    built, failed = build([name for name in names if name not in _RAW], endpoint)
+    frameworks = [FRAMEWORK_FLOORS[name][0] for name in floors]
+    built, failed = build([name for name in names if name not in _RAW and name not in floors] + frameworks, endpoint)
     missing.update(failed)
     for name in names:
         if name in _RAW and _RAW[name] in raw:
             calls[name] = partial(raw[_RAW[name]].call, url)
+        elif name in floors:
+            framework = FRAMEWORK_FLOORS[name][0]
+            if AIOHTTP in raw and framework in built:
+                calls[name] = partial(_in_turn, partial(raw[AIOHTTP].call, url), built[framework].ainvoke)
+            else:
+                missing[name] = missing.get(AIOHTTP) or missing.get(framework, "not built")
         elif name in built:
             calls[name] = built[name].ainvoke
     return calls, list(raw.values()), missing
+
+
+async def _in_turn(first: Call, then: Call) -> object:
+    await first()
+    return await then()
 
 
 async def _measure(
@@ -188,7 +217,7 @@ def _async_connections(server: SocketServer, contender: Contender) -> int:
 
 def run(*, calls: int, concurrency: int, rounds: int, include_alternatives: bool = True) -> Section:
     section = Section(f"5. Concurrency on the canned socket server ({calls:,} calls, {concurrency} at a time)")
-    names = [RAW_AIOHTTP, RAW_HTTPX, *OURS, *(ALTERNATIVES if include_alternatives else ())]
+    names = [RAW_AIOHTTP, RAW_HTTPX, *FRAMEWORK_FLOORS, *OURS, *(ALTERNATIVES if include_alternatives else ())]
     with SocketServer() as server:
         section.rows += sequential_rows(server)
         results, missing = asyncio.run(_measure(server, names, calls=calls, concurrency=concurrency, rounds=rounds))
@@ -207,5 +236,10 @@ def run(*, calls: int, concurrency: int, rounds: int, include_alternatives: bool
         f"- {rounds} rounds, order rotating, every contender created once and run in one event loop after a warm-up "
         "burst of one call per worker; throughput: median (min to max) of rounds; latency percentiles over all "
         "calls; CPU per call: median of rounds, this process (the client) and the server's child process apart."
+    )
+    section.notes.append(
+        "- A framework's floor (raw aiohttp, then FakeListChatModel or MockLLM, as one call) is where an adapter "
+        "whose own work cost nothing would land: a floor below half of raw aiohttp puts the first target out of any "
+        "adapter's reach, and the adapter's ratio to its floor is the share of the distance that is its own."
     )
     return section
