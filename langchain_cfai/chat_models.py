@@ -17,7 +17,6 @@ from langchain_core.language_models import BaseChatModel, LangSmithParams, Langu
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, field_validator
 
 from cfai.call_options import check_extra_fields
@@ -33,6 +32,8 @@ from langchain_cfai.request import PreparedCall, prepare_call
 from langchain_cfai.tools import ToolLike, to_responses_tools, to_tool_choice
 
 if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
     from cfai.batch import Polling
 
 __all__ = ["ChatWorkersAI", "ReasoningBudgetWarning"]

@@ -8,15 +8,19 @@ Responses shape); `tool_choice` accepts LangChain's words; `response_format` acc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from cfai.wire import function_tool, json_schema_format, tool_choice_value
 from cfai.wire.request import JSON_OBJECT_FORMAT
 
-ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
+if TYPE_CHECKING:
+    # For type checkers only: importing BaseTool builds LangChain's tool classes (about 5 ms, benchmarks/: import
+    # time), which a program that makes tools has loaded already and `convert_to_openai_tool` loads when it meets one.
+    from langchain_core.tools import BaseTool
+
+ToolLike: TypeAlias = "Mapping[str, Any] | type | Callable[..., Any] | BaseTool"
 
 
 def is_responses_tool(tool: object) -> bool:
