@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import (
     AliasChoices,
     BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -57,6 +58,10 @@ def _secret_from_env(names: tuple[str, ...]) -> Callable[[], SecretStr | None]:
 
 class ConnectionFields(BaseModel):
     """Where a model sends its requests and how: account, token, URL, gateway, timeouts, retries, HTTP clients."""
+
+    # Only ever a base class, so a validator of its own would never run: it is not built, which saves every adapter's
+    # import about 1.5 ms (benchmarks/: import time). The classes built on it build theirs as usual (below).
+    model_config = ConfigDict(defer_build=True)
 
     api_token: SecretStr | None = Field(
         default_factory=_secret_from_env(API_TOKEN_ENV),
@@ -180,3 +185,8 @@ class ConnectionFields(BaseModel):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+# Subclasses inherit the configuration: back to the default, so that each builds its validator when it is defined, not
+# on its first construction.
+ConnectionFields.model_config = ConfigDict()
