@@ -21,6 +21,8 @@ DEFAULT_MODEL = "@cf/openai/gpt-oss-120b"
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
+    """A chat model: context window, output cap, prices per million tokens, reasoning efforts, capabilities."""
+
     name: str
     context_window: int
     # Cloudflare documents no separate output cap: output shares the window with the input.

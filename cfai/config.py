@@ -83,6 +83,8 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
+    """A client's settings, resolved and checked: the /v1 root, the headers of every request, timeout, retries."""
+
     base_url: str
     # Carries the bearer token, so it stays out of the generated repr.
     headers: Mapping[str, str] = field(repr=False)

@@ -82,6 +82,8 @@ DEFAULT_NUM_OUTPUT = 4096
 
 @dataclass(frozen=True, slots=True)
 class _Request:
+    """One call's Responses body and the stop strings the client applies."""
+
     body: dict[str, Any]
     stop: list[str] | None
 

@@ -28,6 +28,8 @@ from cfai.wire.types import (
 
 @dataclass(slots=True)
 class _ToolCallParts:
+    """A streamed function call so far: its ids, its name and the pieces of its arguments."""
+
     call_id: str
     name: str
     id: str | None

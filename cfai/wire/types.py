@@ -68,6 +68,8 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
+    """A piece of the model's reasoning."""
+
     delta: str
     index: int = 0
     kind: Literal["reasoning"] = "reasoning"
@@ -75,6 +77,8 @@ class ReasoningDelta:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    """A piece of the answer."""
+
     delta: str
     index: int = 0
     kind: Literal["text"] = "text"
@@ -91,6 +95,8 @@ class RefusalDelta:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
+    """A function call begins; its arguments follow as `ToolCallArgumentsDelta`s with the same `index`."""
+
     call_id: str
     name: str
     index: int = 0
@@ -100,6 +106,8 @@ class ToolCallStarted:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallArgumentsDelta:
+    """A piece of the JSON arguments of the function call started at the same `index`."""
+
     delta: str
     index: int = 0
     kind: Literal["tool_call_arguments"] = "tool_call_arguments"
