@@ -97,8 +97,12 @@ IMPORT_CASES = (
 )
 _ALTERNATIVE_MODULES = ("langchain_openai", "langchain_cloudflare", "llama_index.llms.openai")
 
+# The child writes the bytecode caches it finds missing or stale, even where PYTHONDONTWRITEBYTECODE is set: the
+# warm-up round fills them, and the measured rounds read them, as an installed package's imports do. Without that,
+# every child would compile from source each module edited since its cache was last written.
 _CHILD = """
 import gc, importlib, json, os, sys, time
+sys.dont_write_bytecode = False
 if sys.argv[1] == "nice" and hasattr(os, "nice"):
     os.nice(10)
 times = []
