@@ -10,7 +10,6 @@ are mirror images that only send bytes, sleep and read. httpx exceptions and HTT
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import threading
 import time
@@ -38,6 +37,7 @@ from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
 from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
 from cfai.wire.finish import ReplyFinisher
+from cfai.wire.json_codec import loads
 from cfai.wire.reply import reply_from_bytes
 from cfai.wire.request import encode_body
 from cfai.wire.responses_stream import ResponsesStreamReader
@@ -156,7 +156,7 @@ class BaseWorkersAIClient:
 
 def _decoded(content: bytes) -> Any:
     try:
-        return json.loads(content)
+        return loads(content)
     except (ValueError, RecursionError):
         raise ResponseFormatError(f"Workers AI sent a reply that is not JSON: {content[:120]!r}") from None
 

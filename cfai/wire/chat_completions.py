@@ -8,13 +8,13 @@ a first delta with empty content, the final usage chunk sent twice (usage is tak
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
+from cfai.wire.json_codec import loads
 from cfai.wire.reply import reasoning_content, usage_from_json
 from cfai.wire.sse import ServerSentEvent, json_data
 from cfai.wire.status import status_from_chat_finish
@@ -218,7 +218,7 @@ class ChatCompletionsStreamReader:
     @staticmethod
     def whole_reply(content: bytes) -> Reply:
         try:
-            data = json.loads(content)
+            data = loads(content)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Workers AI sent a reply that is not valid JSON: {content[:120]!r}") from None
         return reply_from_chat_completion(data)

@@ -17,6 +17,7 @@ from typing import Any
 
 from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire import lenient
+from cfai.wire.json_codec import loads
 from cfai.wire.status import incomplete_reason_from, status_from
 from cfai.wire.types import ReasoningKind, Reply, ToolCall, Usage
 
@@ -144,7 +145,7 @@ def reply_from_json(data: Any) -> Reply:
 
 def reply_from_bytes(body: bytes) -> Reply:
     try:
-        data = json.loads(body)
+        data = loads(body)
     except ValueError as error:
         raise ResponseFormatError(
             f"Workers AI sent a reply that is not valid JSON ({error}); it may have been cut off: {body[:120]!r}"

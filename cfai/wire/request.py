@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from cfai.errors import DroppedInputWarning
+from cfai.wire import json_codec
 
 ReasoningEffort = Literal["low", "medium", "high"]
 REASONING_EFFORTS: tuple[ReasoningEffort, ...] = ("low", "medium", "high")
@@ -27,13 +28,6 @@ _ItemT = TypeVar("_ItemT", bound=Mapping[str, Any])
 # Built once: `json.dumps` with options builds a new encoder on every call, which costs more than encoding a tool
 # call's arguments (a long conversation encodes one per call it replays). Encoders keep no state between calls.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-# The same body encoder with `ensure_ascii`: CPython's encoder copies ASCII text faster in that mode (a third less
-# time on a long conversation, benchmarks/), and for ASCII text other than DEL both modes write the same bytes.
-_ASCII_BODY = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-# Containers `_written_alike` reads before it gives up: a body that contains itself ends there too.
-_WALK_LIMIT = 100_000
-_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _check_number(setting: str, value: Any, low: float, high: float) -> None:
@@ -110,50 +104,19 @@ def dumps(value: Any) -> str:
     return _COMPACT.encode(value)
 
 
-def _written_alike(value: Any) -> bool:
-    """Whether JSON writes `value` the same with and without `ensure_ascii`: its strings are ASCII without DEL (the
-    one ASCII character that mode escapes), in plain dicts, lists and tuples, beside numbers, booleans and None.
-
-    Anything else (a subclass, a key that is not a string, a value JSON cannot carry) and more than `_WALK_LIMIT`
-    containers answer False: such a body is encoded the general way, which raises what it raises.
-    """
-    pending = [value]
-    containers = 0
-    while pending:
-        item = pending.pop()
-        kind = type(item)
-        if kind is str:
-            if not item.isascii() or "\x7f" in item:
-                return False
-            continue
-        if kind is dict:
-            try:
-                keys = "".join(item)  # all keys in one string: a quarter of the walk's time saved on a long body
-            except TypeError:  # a key that is not a string
-                return False
-            if not keys.isascii() or "\x7f" in keys:
-                return False
-            pending += item.values()
-        elif kind is list or kind is tuple:
-            pending += item
-        elif kind in _SCALARS:
-            continue
-        else:
-            return False
-        containers += 1
-        if containers > _WALK_LIMIT:
-            return False
-    return True
-
-
 def encode_body(body: Any) -> bytes:
     """The bytes of a request body; a value JSON cannot carry is refused here, before anything is sent.
 
-    The bytes are always those of `json.dumps(body, ensure_ascii=False, separators=(",", ":"))`: the faster ASCII
-    mode is used only when it writes the same.
+    The bytes are always those of `json.dumps(body, ensure_ascii=False, separators=(",", ":"))`, whichever library
+    writes them (`cfai.wire.json_codec`).
     """
     try:
-        text = (_ASCII_BODY if _written_alike(body) else _BODY).encode(body)
+        return json_codec.dumps(body)
+    except UnicodeEncodeError as error:  # a ValueError too: caught first
+        raise ValueError(
+            "The request holds text that is not valid Unicode (a lone surrogate, around character "
+            f"{error.start} of the JSON body); clean the text, e.g. with .encode('utf-8', 'replace').decode()."
+        ) from None
     except ValueError:
         raise ValueError(
             "The request holds a number JSON cannot carry (NaN or infinity); check temperature, top_p and the "
@@ -161,13 +124,6 @@ def encode_body(body: Any) -> bytes:
         ) from None
     except TypeError as error:
         raise TypeError(f"The request holds a value that is not JSON: {error}.") from None
-    try:
-        return text.encode()
-    except UnicodeEncodeError as error:
-        raise ValueError(
-            "The request holds text that is not valid Unicode (a lone surrogate, around character "
-            f"{error.start} of the JSON body); clean the text, e.g. with .encode('utf-8', 'replace').decode()."
-        ) from None
 
 
 # Input items.

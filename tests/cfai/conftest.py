@@ -36,6 +36,20 @@ class Fixtures:
         return json.loads(self.bytes(name))
 
 
+@pytest.fixture(params=["orjson", "standard library"])
+def json_library(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test with each JSON library the wire may use (`cfai.wire.json_codec`): orjson, and the standard
+    library alone, as where orjson is not installed."""
+    from cfai.wire import json_codec
+
+    if request.param == "orjson":
+        if json_codec._orjson is None:
+            pytest.skip("orjson is not installed")
+    else:
+        monkeypatch.setattr(json_codec, "_orjson", None)
+    return str(request.param)
+
+
 @pytest.fixture
 def fixtures() -> Fixtures:
     return Fixtures()

@@ -222,7 +222,7 @@ class Role(str, Enum):
         pytest.param({"input": "literal \\u00e9 escape in text"}, id="backslash-u-in-text"),
     ],
 )
-def test_encode_body_writes_what_json_dumps_writes(body: dict[Any, Any]) -> None:
+def test_encode_body_writes_what_json_dumps_writes(body: dict[Any, Any], json_library: str) -> None:
     assert encode_body(body) == json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -234,12 +234,14 @@ def test_encode_body_writes_what_json_dumps_writes(body: dict[Any, Any]) -> None
         ({"input": "ok", "extra": object()}, TypeError, "not JSON"),
     ],
 )
-def test_encode_body_refuses_what_json_cannot_carry(body: dict[str, Any], error: type[Exception], message: str) -> None:
+def test_encode_body_refuses_what_json_cannot_carry(
+    body: dict[str, Any], error: type[Exception], message: str, json_library: str
+) -> None:
     with pytest.raises(error, match=message):
         encode_body(body)
 
 
-def test_encode_body_refuses_a_body_that_contains_itself() -> None:
+def test_encode_body_refuses_a_body_that_contains_itself(json_library: str) -> None:
     looped: list[Any] = ["x"]
     looped.append(looped)
     with pytest.raises(ValueError):
