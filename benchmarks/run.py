@@ -136,6 +136,7 @@ def _header(smoke: bool, command: str) -> str:
         "llama-index-core",
         "httpx",
         "aiohttp",
+        "orjson",
         "httpx-aiohttp",
         "langchain-openai",
         "langchain-cloudflare",
