@@ -117,7 +117,12 @@ def encode_body(body: Any) -> bytes:
             "The request holds text that is not valid Unicode (a lone surrogate, around character "
             f"{error.start} of the JSON body); clean the text, e.g. with .encode('utf-8', 'replace').decode()."
         ) from None
-    except ValueError:
+    except ValueError as error:
+        if "Circular" in str(error):
+            raise ValueError(
+                "The request holds a list or dict that contains itself; check tool schemas and "
+                "model_kwargs/additional_kwargs."
+            ) from None
         raise ValueError(
             "The request holds a number JSON cannot carry (NaN or infinity); check temperature, top_p and the "
             "values in tool schemas and model_kwargs/additional_kwargs."

@@ -244,7 +244,7 @@ def test_encode_body_refuses_what_json_cannot_carry(
 def test_encode_body_refuses_a_body_that_contains_itself(json_library: str) -> None:
     looped: list[Any] = ["x"]
     looped.append(looped)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="contains itself"):
         encode_body({"input": looped})
 
 
