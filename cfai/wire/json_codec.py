@@ -40,6 +40,10 @@ _SCALARS = frozenset({int, float, bool, type(None)})
 _DECIMAL_FROM, _DECIMAL_BELOW = 1e-4, 1e16
 # orjson reads integers from -2**63 to 2**64 - 1 exactly, and larger ones as floats (-2**63 - 1 as -2.0**63).
 _WIDE = 2.0**63
+# Every integer of 18 digits or fewer is within that range.
+_DIGIT_RUN = b"0" * 19
+_DIGITS_AS_ZERO = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))  # others: " "
+_SEARCHED_BELOW = 8192
 
 
 def dumps(value: Any) -> bytes:
@@ -60,9 +64,20 @@ def loads(data: str | bytes) -> Any:
         except _orjson.JSONDecodeError:
             pass  # strict JSON it is not: the standard library accepts more, and words its own errors
         else:
-            if not _holds_wide_float(value):
+            if not _may_hold_wide_integer(data, value):
                 return value
     return json.loads(data)
+
+
+def _may_hold_wide_integer(data: str | bytes, value: Any) -> bool:
+    """Whether orjson may have read an integer beyond 64 bits (as a float) in `data`, decoded as `value`.
+
+    Such an integer has at least 19 digits. A short text is searched for a run of 19 digits, in C, faster than
+    walking its value; a long one is checked by walking its value, which has few items for its size.
+    """
+    if isinstance(data, bytes) and len(data) <= _SEARCHED_BELOW:
+        return _DIGIT_RUN in data.translate(_DIGITS_AS_ZERO)
+    return _holds_wide_float(value)
 
 
 def _holds_wide_float(value: Any) -> bool:

@@ -156,9 +156,18 @@ def test_reads_what_json_reads(text: str | bytes, json_library: str) -> None:
 
 
 @_EXAMPLES
-@given(value=_values, tail=st.sampled_from(["", " ", "\n", " x", ",", "]"]))
-def test_any_text_is_read_as_json_reads_it(value: Any, tail: str, json_library: str) -> None:
-    assert_reads_as_json_does(json.dumps(value, ensure_ascii=False) + tail)
+@given(value=_values, tail=st.sampled_from(["", " ", "\n", " x", ",", "]"]), as_bytes=st.booleans())
+def test_any_text_is_read_as_json_reads_it(value: Any, tail: str, as_bytes: bool, json_library: str) -> None:
+    text = json.dumps(value, ensure_ascii=False) + tail
+    assert_reads_as_json_does(text.encode("utf-8", "surrogatepass") if as_bytes else text)
+
+
+@pytest.mark.parametrize("wide", ["18446744073709551616", "-9223372036854775809", "123456789012345678901234567890"])
+@pytest.mark.parametrize("padding", [0, 20_000], ids=["short", "long"])
+def test_an_integer_beyond_64_bits_is_read_exactly(wide: str, padding: int, json_library: str) -> None:
+    text = f'{{"pad": "{"x" * padding}", "n": [1, {wide}], "digits": "1234567890123456789"}}'.encode()
+    assert_reads_as_json_does(text)
+    assert loads(text)["n"][1] == int(wide)
 
 
 # End to end: a client answers the same with either library.
