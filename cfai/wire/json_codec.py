@@ -1,8 +1,8 @@
 """JSON on the wire, with one result whichever library writes or reads it.
 
 orjson, where it is installed (LangChain's langsmith requires it too), writes a long conversation's request about
-thirty times faster than the standard library and reads replies and stream chunks two to three times faster
-(benchmarks/). It is used only where its result is the standard library's:
+thirty times faster than the standard library and reads replies about twice as fast (benchmarks/). It is used only
+where its result is the standard library's:
 
 - Writing: the bytes are always those of `json.dumps(value, ensure_ascii=False, separators=(",", ":"),
   allow_nan=False)`. orjson writes exactly those for plain dicts, lists and tuples of strings, integers, booleans,
@@ -10,10 +10,10 @@ thirty times faster than the standard library and reads replies and stream chunk
   lone surrogate, an integer beyond 64 bits, a key that is not a string) and anything else goes to the standard
   library, which raises what it raises. Without orjson, the standard library's ASCII mode, which CPython writes
   faster, is used when it gives the same bytes.
-- Reading: orjson's value when it reads the text and holds no float where an integer beyond 64 bits could have
-  been (orjson reads those as floats, the standard library exactly); otherwise `json.loads` decides, so what it
-  accepts beyond strict JSON (NaN, lone surrogate escapes) and the errors it raises are unchanged. Stream events
-  are read by `cfai.wire.sse.json_data` instead: on a token's small chunk, that check costs more than orjson saves.
+- Reading: orjson's value when the text cannot hold an integer beyond 64 bits, which orjson reads as a float and
+  the standard library exactly; otherwise, and for whatever orjson does not read (NaN, lone surrogate escapes, a
+  byte order mark), `json.loads` decides, so values and errors are unchanged. Stream events are read by
+  `cfai.wire.sse.json_data` instead: on a token's small chunk, that check costs more than orjson saves.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ _SCALARS = frozenset({int, float, bool, type(None)})
 _DECIMAL_FROM, _DECIMAL_BELOW = 1e-4, 1e16
 # orjson reads integers from -2**63 to 2**64 - 1 exactly, and larger ones as floats (-2**63 - 1 as -2.0**63).
 _WIDE = 2.0**63
-# Every integer of 18 digits or fewer is within that range.
+# Every integer of 18 digits or fewer is within that range. A text is searched for a longer run of digits with one
+# translation (digits to "0", every other byte to " ") and one search; texts longer than that are walked instead.
 _DIGIT_RUN = b"0" * 19
-_DIGITS_AS_ZERO = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))  # others: " "
+_DIGITS_AS_ZERO = bytes(ord("0") if ord("0") <= byte <= ord("9") else ord(" ") for byte in range(256))
 _SEARCHED_BELOW = 8192
 
 
