@@ -6,8 +6,8 @@ a prebuilt body and `json.loads`-ing the reply; `ChatWorkersAI.ainvoke`, `Worker
 clients. Every contender is created once and every call runs in ONE event loop, as in an application (an SDK whose
 clients are tied to the loop that first used them is measured as it is meant to be used). After a warm-up burst,
 each round runs every contender once, in an order that rotates every round: a burst of one call per worker, then
-`calls` calls through `concurrency` workers, measured. Reported: throughput, p50/p99 latency, the client's CPU per call, the server's CPU per call (its own
-process, to show it is not the bottleneck) and the TCP connections used.
+`calls` calls through `concurrency` workers, measured. Reported: throughput, p50/p99 latency, the client's CPU per
+call, the server's CPU per call (its own process, to show it is not the bottleneck) and the TCP connections used.
 
 Targets (issue 12): both adapters reach at least half of raw aiohttp's throughput and four times ChatOpenAI's.
 Before that, sequential calls of each adapter must go through one connection, sync and async.
