@@ -14,9 +14,9 @@ from typing import Any
 from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
-from cfai.wire.json_codec import loads
+from cfai.wire.json_codec import loads, loads_event
 from cfai.wire.reply import reasoning_content, usage_from_json
-from cfai.wire.sse import ServerSentEvent, json_data
+from cfai.wire.sse import ServerSentEvent
 from cfai.wire.status import status_from_chat_finish
 from cfai.wire.types import (
     ReasoningDelta,
@@ -230,7 +230,7 @@ class ChatCompletionsStreamReader:
         if not data.startswith("{") and data.strip() == "[DONE]":
             return [self._finish()]
         try:
-            chunk = json_data(data)
+            chunk = loads_event(data)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Chat Completions stream chunk: {data[:120]!r}") from None
         # This runs once per token: `dict`, not `Mapping` (decoded JSON; the abstract check costs per chunk), and the

@@ -29,6 +29,7 @@ from typing import Any
 from cfai.errors import ResponseFailedError, ResponseFormatError
 from cfai.wire import lenient
 from cfai.wire.accumulator import ReplyAccumulator
+from cfai.wire.json_codec import loads_event
 from cfai.wire.reply import (
     message_content,
     raise_for_failure,
@@ -37,7 +38,7 @@ from cfai.wire.reply import (
     tool_call_from_json,
     usage_from_json,
 )
-from cfai.wire.sse import ServerSentEvent, json_data
+from cfai.wire.sse import ServerSentEvent
 from cfai.wire.status import Status, incomplete_reason_from, status_from
 from cfai.wire.types import (
     ReasoningDelta,
@@ -108,7 +109,7 @@ class ResponsesStreamReader:
         if self.done or not sse.data or sse.data == "[DONE]":
             return []
         try:
-            data = json_data(sse.data)
+            data = loads_event(sse.data)
         except (ValueError, RecursionError):
             raise ResponseFormatError(f"Unreadable Responses stream event: {sse.data[:120]!r}") from None
         if not isinstance(data, dict):

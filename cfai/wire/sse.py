@@ -7,14 +7,9 @@ until the rest arrives, so events come out identical however the bytes were cut.
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any, NamedTuple
-
-# What `json.loads` decodes with, which a stream calls once per token.
-_decode_json = json.JSONDecoder().raw_decode
-_JSON_WHITESPACE = " \t\n\r"
+from typing import NamedTuple
 
 
 class ServerSentEvent(NamedTuple):
@@ -134,22 +129,6 @@ class SSEDecoder:
             self._event = value or "message"  # an empty type is the default one
         elif name == "id":
             self._id = value
-
-
-def json_data(data: str) -> Any:
-    """The JSON value an event's data holds; raises what `json.loads` raises (ValueError, RecursionError).
-
-    The usual data, one value with nothing before it, is decoded directly: `json.loads`'s wrapper calls and
-    whitespace regexes around the decoding made about a third of its cost on a token's chunk (benchmarks/). Anything
-    else is left to `json.loads`, so its verdict stands.
-    """
-    try:
-        value, end = _decode_json(data)
-    except ValueError:
-        return json.loads(data)  # leading whitespace, or not JSON at all
-    if end != len(data) and data[end:].strip(_JSON_WHITESPACE):
-        return json.loads(data)  # raises: something follows the value
-    return value
 
 
 def _line_end(text: str, start: int) -> tuple[int, int] | None:

@@ -8,6 +8,7 @@ import datetime
 import enum
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from cfai import WorkersAIClient
 from cfai.wire import ReasoningDelta, ReplyDone, TextDelta, build_request
-from cfai.wire.json_codec import dumps, loads
+from cfai.wire.json_codec import dumps, loads, loads_event
 
 # The fixture's library stays set for every example: nothing to reset between them.
 _EXAMPLES = settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
@@ -37,15 +38,15 @@ def assert_writes_as_json_does(value: Any) -> None:
         assert dumps(value) == expected
 
 
-def assert_reads_as_json_does(text: str | bytes) -> None:
+def assert_reads_as_json_does(text: Any, read: Callable[[Any], Any] = loads) -> None:
     try:
         expected = json.loads(text)
     except (ValueError, RecursionError) as error:
         with pytest.raises(type(error)) as raised:
-            loads(text)
+            read(text)
         assert str(raised.value) == str(error)
     else:
-        assert repr(loads(text)) == repr(expected)  # repr: NaN equals itself there
+        assert repr(read(text)) == repr(expected)  # repr: NaN equals itself there
 
 
 class Colour(enum.Enum):
@@ -168,6 +169,30 @@ def test_an_integer_beyond_64_bits_is_read_exactly(wide: str, padding: int, json
     text = f'{{"pad": "{"x" * padding}", "n": [1, {wide}], "digits": "1234567890123456789"}}'.encode()
     assert_reads_as_json_does(text)
     assert loads(text)["n"][1] == int(wide)
+
+
+# A stream event's data: the standard library's decoder, called directly.
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"a": [1, 2.5, null]}',
+        ' {"a": 1} ',
+        '{"a": 1}\n',
+        "[DONE]",
+        "",
+        "  ",
+        "{",
+        '{"a": 1} x',
+        "1 2",
+        '{"a": 1}\u00a0',
+        "\ufeff{}",
+        "NaN",
+        '"\\ud800"',
+        pytest.param("[" * 100_000, id="too-deep"),
+    ],
+)
+def test_an_event_is_read_as_json_reads_it(data: str) -> None:
+    assert_reads_as_json_does(data, read=loads_event)
 
 
 # End to end: a client answers the same with either library.
