@@ -236,7 +236,12 @@ def _orjson_floor(workload: Workload) -> Callable[[], object]:
     import orjson
 
     body, reply = workload.body, workload.reply
-    return lambda: orjson.loads(reply) if orjson.dumps(body) else None
+
+    def run() -> object:
+        orjson.dumps(body)
+        return orjson.loads(reply)
+
+    return run
 
 
 def _adapter(name: str, workload: Workload) -> tuple[Callable[[], object], str]:
