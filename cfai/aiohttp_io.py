@@ -8,15 +8,14 @@ caller passes in.
 
 `Answer` gives the transport's request loop and stream readers what they read of an httpx.Response (`status_code`,
 `headers`, `aread`, `aiter_bytes`, `aclose`), so the two kinds of client share everything past sending.
-`translate_errors` maps aiohttp's exceptions as `cfai.transport.translate_errors` maps httpx's: timeouts first, as
+`TranslatedErrors` maps aiohttp's exceptions as `cfai.transport.TranslatedErrors` maps httpx's: timeouts first, as
 aiohttp's timeout classes are also connection errors in its tree.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -27,7 +26,7 @@ from cfai.errors import APIConnectionError, APITimeoutError, redact
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Answer", "client_timeout", "new_session", "parsed_url", "send", "translate_errors"]
+__all__ = ["Answer", "TranslatedErrors", "client_timeout", "new_session", "parsed_url", "send"]
 
 
 def parsed_url(url: str) -> URL:
@@ -50,17 +49,26 @@ def client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=timeout.connect, sock_read=timeout.read)
 
 
-@contextmanager
-def translate_errors(secrets: Sequence[str]) -> Iterator[None]:
-    try:
-        yield
-    except asyncio.TimeoutError as error:
-        raise APITimeoutError(
-            f"Workers AI did not answer in time ({type(error).__name__}); raise timeout= or try again."
-        ) from error
-    except aiohttp.ClientError as error:
-        message = redact(str(error) or type(error).__name__, secrets)
-        raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
+class TranslatedErrors:
+    """aiohttp's exceptions as ours, the cause chained; a class for the reason `cfai.transport.TranslatedErrors`
+    is."""
+
+    __slots__ = ("secrets",)
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self.secrets = secrets
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, asyncio.TimeoutError):
+            raise APITimeoutError(
+                f"Workers AI did not answer in time ({type(error).__name__}); raise timeout= or try again."
+            ) from error
+        if isinstance(error, aiohttp.ClientError):
+            message = redact(str(error) or type(error).__name__, self.secrets)
+            raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
 
 
 class Answer:
