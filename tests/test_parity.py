@@ -7,6 +7,7 @@ it something, and write a conversation in its framework's types). Where the fram
 
 from __future__ import annotations
 
+import asyncio
 import math
 import pickle
 import warnings
@@ -122,6 +123,27 @@ def a_changed_base_url_is_honoured_after_a_call(adapter: Adapter, emulator: Emul
     model.base_url = "http://127.0.0.1:9/v1"
     with pytest.raises(Exception, match="Could not reach"):
         adapter.ask(model, "Hi")
+
+
+@row
+def a_changed_connection_field_is_honoured_by_async_calls(adapter: Adapter, emulator: Emulator) -> None:
+    model = adapter.make(emulator, base_url="http://127.0.0.1:9/v1")
+
+    async def ask() -> Any:
+        if adapter.name == "langchain":
+            return await model.ainvoke("Hi")
+        return await model.achat([ChatMessage(role=MessageRole.USER, content="Hi")])
+
+    with pytest.raises(Exception, match="Could not reach"):
+        asyncio.run(ask())
+    before = (model.client, model.async_client)
+    model.base_url = emulator.v1_url
+    after = (model.client, model.async_client)
+    assert after[0] is not before[0] and after[1] is not before[1]
+    assert adapter.answer(asyncio.run(ask())) == "You asked: Hi"
+    model.timeout = 5.0  # any connection field, not only the URL
+    assert model.async_client is not after[1]
+    assert model.async_client.config.timeout.read == 5.0
 
 
 @row
