@@ -25,6 +25,7 @@ from cfai.config import API_TOKEN_ENV, StreamMode
 from cfai.errors import EmptyAnswerWarning, WorkersAIError
 from cfai.model_fields import ConnectionFields
 from cfai.rate_limit import aacquire, acquire
+from cfai.signatures import signature_computed_once
 from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
@@ -189,6 +190,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
 
     # The I/O shells.
 
+    @signature_computed_once
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -199,6 +201,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         call = self._prepare(messages, stop, kwargs)
         return self._result(self.client.create(call.body, stop=call.stop), call)
 
+    @signature_computed_once
     async def _agenerate(
         self,
         messages: list[BaseMessage],

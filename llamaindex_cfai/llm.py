@@ -40,6 +40,7 @@ from cfai.catalog import DEFAULT_MODEL, get_model_info
 from cfai.config import StreamMode, resolve_config
 from cfai.model_fields import ConnectionFields
 from cfai.rate_limit import aacquire, acquire, with_both_names
+from cfai.signatures import signature_computed_once
 from cfai.wire import (
     ReasoningEffort,
     Reply,
@@ -272,34 +273,42 @@ class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
 
     # The eight entry points.
 
+    @signature_computed_once
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return self._chat(self._request(messages, kwargs))
 
+    @signature_computed_once
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return await self._achat(self._request(messages, kwargs))
 
+    @signature_computed_once
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         return self._stream(self._request(messages, kwargs))  # type: ignore[return-value]
 
+    @signature_computed_once
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         return self._astream(self._request(messages, kwargs))  # type: ignore[return-value]
 
+    @signature_computed_once
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         return completion_from_chat(self._chat(self._request(user_message(prompt), kwargs)))
 
+    @signature_computed_once
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         return completion_from_chat(await self._achat(self._request(user_message(prompt), kwargs)))
 
+    @signature_computed_once
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         return self._completions(self._stream(self._request(user_message(prompt), kwargs)))
 
+    @signature_computed_once
     @llm_completion_callback()
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         return self._acompletions(self._astream(self._request(user_message(prompt), kwargs)))
