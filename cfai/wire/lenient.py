@@ -24,6 +24,8 @@ def whole_number(value: Any) -> int | None:
 
 def count(value: Any) -> int:
     """A token count: a non-negative whole number, 0 for anything else."""
+    if type(value) is int:  # what servers send, checked first: a reply reads five of these (not bool: a subclass)
+        return value if value > 0 else 0
     number = whole_number(value)
     return number if number is not None and number > 0 else 0
 

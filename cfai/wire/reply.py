@@ -22,7 +22,9 @@ from cfai.wire.status import incomplete_reason_from, status_from
 from cfai.wire.types import ReasoningKind, Reply, ToolCall, Usage
 
 _ANSWER_PARTS = frozenset({"output_text", "text"})
+_REFUSAL_PARTS = frozenset({"refusal"})
 _RAW_REASONING_PARTS = frozenset({"reasoning_text", "output_text", "text"})
+_SUMMARY_PARTS = frozenset({"summary_text"})
 
 
 def usage_from_json(data: Any) -> Usage | None:
@@ -59,7 +61,7 @@ def message_content(item: dict[str, Any]) -> tuple[str, str]:
     content = item.get("content")
     if isinstance(content, str):
         return content, ""  # plain string content is answer text; only a typed part can be a refusal
-    return _joined(content, _ANSWER_PARTS), _joined(content, frozenset({"refusal"}), "refusal")
+    return _joined(content, _ANSWER_PARTS), _joined(content, _REFUSAL_PARTS, "refusal")
 
 
 def reasoning_content(item: dict[str, Any]) -> tuple[str, str]:
@@ -67,7 +69,7 @@ def reasoning_content(item: dict[str, Any]) -> tuple[str, str]:
     content = item.get("content")
     raw = content if isinstance(content, str) else _joined(content, _RAW_REASONING_PARTS)
     # Summary parts are paragraphs of their own.
-    return raw, _joined(item.get("summary"), frozenset({"summary_text"}), separator="\n\n")
+    return raw, _joined(item.get("summary"), _SUMMARY_PARTS, separator="\n\n")
 
 
 def tool_call_from_json(item: dict[str, Any]) -> ToolCall:
