@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,7 +97,7 @@ class ReplyFinisher:
 
     def _priced(self, reply: Reply) -> Reply:
         cost = get_model_info(reply.model or self._model).cost(reply.usage)
-        return dataclasses.replace(reply, cost_usd=cost) if cost != reply.cost_usd else reply
+        return _with_cost(reply, cost) if cost != reply.cost_usd else reply
 
     def feed(self, event: StreamEvent) -> list[StreamEvent]:
         if isinstance(event, ReplyDone):
@@ -138,6 +139,18 @@ class ReplyFinisher:
         last = finished[-1]
         assert isinstance(last, ReplyDone)
         return [*events, *finished[:-1], ReplyDone(self._priced(last.reply))]
+
+
+_REPLY_FIELDS = [field.name for field in dataclasses.fields(Reply)]
+_reply_values = operator.attrgetter(*_REPLY_FIELDS)
+_COST_AT = _REPLY_FIELDS.index("cost_usd")
+
+
+def _with_cost(reply: Reply, cost: float | None) -> Reply:
+    """`dataclasses.replace(reply, cost_usd=cost)`, in half its time: it runs once per reply (benchmarks/)."""
+    values = list(_reply_values(reply))
+    values[_COST_AT] = cost
+    return Reply(*values)
 
 
 def missing_answer(reply: Reply, max_output_tokens: int | None = None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import httpx
@@ -254,3 +255,19 @@ def test_missing_answer_says_why_a_reply_has_none(reply, expected):
     else:
         assert expected in problem
         assert ("max_tokens=64" in problem) == (reply.status == "incomplete")
+
+
+def test_pricing_changes_only_the_cost() -> None:
+    usage = Usage(input_tokens=1_000, output_tokens=2_000, total_tokens=3_000, cached_tokens=10, reasoning_tokens=20)
+    call = ToolCall(call_id="call_1", name="get_weather", arguments="{}", id="fc_1")
+    reply = Reply(
+        *("resp_1", "@cf/openai/gpt-oss-20b", "incomplete", "text", "thought", (call,), "no", usage, "length", 7),
+        reasoning_kind="summary",
+        raw={"id": "resp_1"},
+    )
+    priced = finish_reply(reply, {"model": "@cf/openai/gpt-oss-120b"})
+    assert priced.cost_usd == pytest.approx((1_000 * 0.20 + 2_000 * 0.30) / 1e6)  # the model that answered
+    assert [getattr(priced, field.name) for field in dataclasses.fields(Reply) if field.name != "cost_usd"] == [
+        getattr(reply, field.name) for field in dataclasses.fields(Reply) if field.name != "cost_usd"
+    ]
+    assert priced.raw is reply.raw
