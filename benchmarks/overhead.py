@@ -154,8 +154,9 @@ def run(*, rounds: int, include_alternatives: bool = True, batch_seconds: float 
         f"- Interleaved rounds: {rounds}, order rotating; each round times a batch of calls per contender "
         f"(~{batch_seconds * 1e3:.0f} ms); "
         "medians (min to max) of rounds. Ratios are the median over rounds of the per-round ratio.",
-        "- The raw httpx floor sends one `httpx.Request` built before timing: what is left is sending, reading and "
-        "`json.loads`, the least any client must do.",
+        "- The raw httpx floor sends one request built before timing by the client (`client.build_request`, so with "
+        "the client's default headers, as every request through an httpx client): what is left is sending, reading "
+        "and `json.loads`, the least any client must do.",
         "- The async LangChain floor answers in the event loop (FakeListChatModel's own `ainvoke` hops to a thread).",
         "- The targets use the sum of the floors, each timed alone: the stricter floor, since code run alone in a "
         "tight loop keeps its caches hot. The rows against a floor's two halves made in one call show what the same "
