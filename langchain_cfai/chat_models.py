@@ -124,6 +124,11 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         }
         return {key: value for key, value in params.items() if value is not None}
 
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        # LangChain's own builds the same dict through the deprecated `dict()` under a warnings filter, which cost
+        # every call about 10 µs (benchmarks/); the result is identical.
+        return {**self._identifying_params, "_type": self._llm_type, "stop": stop, **kwargs}
+
     @property
     def lc_secrets(self) -> dict[str, str]:
         return {"api_token": API_TOKEN_ENV[0]}

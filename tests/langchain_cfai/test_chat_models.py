@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.language_models import BaseChatModel
 from langchain_core.load import dumpd, dumps, load
 from pydantic import SecretStr, ValidationError
 
@@ -184,6 +185,16 @@ class TestMetadata:
             5,
             ["y"],
         )
+
+    @pytest.mark.parametrize(
+        ("stop", "options"), [(None, {}), (["x"], {"tools": [{"type": "function", "name": "f"}], "max_tokens": 5})]
+    )
+    def test_invocation_params_are_langchains_own(self, stop: list[str] | None, options: dict[str, Any]) -> None:
+        model = make(max_tokens=10, temperature=0.2, model_kwargs={"truncation": "auto"})
+        ours = model._get_invocation_params(stop=stop, **options)
+        theirs = BaseChatModel._get_invocation_params(model, stop=stop, **options)
+        assert list(ours.items()) == list(theirs.items())  # the same keys, values and order (LangChain's cache key)
+        assert ours["_type"] == "workers-ai-chat" and ours["stop"] == stop
 
 
 class TestRequest:
