@@ -77,9 +77,11 @@ def to_responses_input(messages: Sequence[BaseMessage]) -> ResponsesInput:
     leading = 0
     while leading < len(roles) and roles[leading] == "system":
         leading += 1
-    instructions = "\n\n".join(text for text in (_text(message) for message in messages[:leading]) if text)
+    instructions = "\n\n".join(text for text in map(_text, messages[:leading]) if text) if leading else ""
     # prune_reasoning drops all reasoning before the last user message, so the turns before it are read without.
-    last_user = max((position for position, role in enumerate(roles) if role in _USER_ROLES), default=-1)
+    last_user = len(roles) - 1
+    while last_user >= 0 and roles[last_user] not in _USER_ROLES:
+        last_user -= 1
     items: list[dict[str, Any]] = []
     for position in range(leading, len(messages)):
         items += _items_for(messages[position], roles[position], position, with_reasoning=position > last_user)

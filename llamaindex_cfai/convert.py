@@ -79,15 +79,15 @@ def to_input_items(messages: Sequence[ChatMessage]) -> tuple[str | None, list[It
     leading = 0
     while leading < len(messages) and messages[leading].role == MessageRole.SYSTEM:
         leading += 1
-    instructions = "\n\n".join(text for text in (_text_of(m) for m in messages[:leading]) if text) or None
+    instructions = "\n\n".join(text for text in map(_text_of, messages[:leading]) if text) if leading else ""
     # prune_reasoning drops all reasoning before the last user message, so the turns before it are read without.
-    last_user = max(
-        (position for position, message in enumerate(messages) if message.role not in _NOT_USER_ROLES), default=-1
-    )
+    last_user = len(messages) - 1
+    while last_user >= 0 and messages[last_user].role in _NOT_USER_ROLES:
+        last_user -= 1
     items: list[Item] = []
     for position in range(leading, len(messages)):
         items += _items_of(messages[position], with_reasoning=position > last_user)
-    return instructions, prune_reasoning(items)
+    return instructions or None, prune_reasoning(items)
 
 
 def items_from_message(message: ChatMessage) -> list[Item]:

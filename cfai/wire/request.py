@@ -345,6 +345,8 @@ def prune_reasoning(items: Sequence[_ItemT]) -> list[_ItemT]:
     continues with a `function_call`: the model is then continuing the turn that reasoned its way to those calls.
     Reasoning of completed turns is dropped, as the model was trained to see it.
     """
+    if not any(item.get("type") == "reasoning" for item in items):
+        return list(items)  # most requests: nothing to prune, and nothing else to search
     # Searched from the end: the last user message is usually near it, and a long history is not read twice.
     last_user = next((i for i in range(len(items) - 1, -1, -1) if items[i].get("role") == "user"), -1)
     return [
