@@ -130,8 +130,9 @@ class ConnectionFields(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        if name in _CLIENT_FIELDS:
-            self._clients.settings_changed()
+        # Private attributes are set up after validation: a validator assigning a field finds no clients yet.
+        if name in _CLIENT_FIELDS and getattr(self, "__pydantic_private__", None):
+            _clients_of(self).settings_changed()
 
     def __copy__(self) -> Self:
         # A copy (`model_copy(update=...)` too) builds its own clients from its own settings.
