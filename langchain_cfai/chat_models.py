@@ -141,13 +141,25 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         return profile_for(self.model)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = super()._get_ls_params(stop=stop, **kwargs)
-        params["ls_provider"] = "cloudflare"
-        max_tokens = kwargs.get("max_tokens", kwargs.get("max_output_tokens", self.max_tokens))
+        # Whole, as LangChain asks of integrations: its own version is a fallback that probes attributes. A call's
+        # option given as None leaves the model's setting in force (cfai.call_options).
+        model = kwargs.get("model")
+        params = LangSmithParams(ls_provider="cloudflare", ls_model_type="chat")
+        params["ls_model_name"] = model if isinstance(model, str) else self.model
+        temperature = kwargs.get("temperature")
+        if temperature is None:
+            temperature = self.temperature
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens")
+        if max_tokens is None:
+            max_tokens = kwargs.get("max_output_tokens")
+        if max_tokens is None:
+            max_tokens = self.max_tokens
         if isinstance(max_tokens, int):
             params["ls_max_tokens"] = max_tokens
-        if not stop and self.stop:
-            params["ls_stop"] = list(self.stop)
+        if stop or self.stop:
+            params["ls_stop"] = list(stop or self.stop or ())
         return params
 
     # The request, shared by every path.

@@ -185,6 +185,9 @@ class TestMetadata:
             5,
             ["y"],
         )
+        unset = model._get_ls_params(temperature=None, max_tokens=None, max_output_tokens=7)
+        assert (unset["ls_temperature"], unset["ls_max_tokens"]) == (0.2, 7)
+        assert model._get_ls_params(max_tokens=None)["ls_max_tokens"] == 10  # None leaves the setting in force
 
     @pytest.mark.parametrize(
         ("stop", "options"), [(None, {}), (["x"], {"tools": [{"type": "function", "name": "f"}], "max_tokens": 5})]
