@@ -9,7 +9,7 @@ field the package owns: `OWNED_FIELDS` names the setting that does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 __all__ = ["CALL_OPTIONS", "OWNED_FIELDS", "check_call_options", "check_extra_fields", "merge_call_options"]
@@ -41,12 +41,12 @@ OWNED_FIELDS: Mapping[str, str] = {
 
 
 def check_call_options(
-    options: Iterable[str], *, model_class: str, extra_setting: str, also: Iterable[str] = ()
+    options: Iterable[str], *, model_class: str, extra_setting: str, also: Collection[str] = ()
 ) -> None:
     """Raises TypeError for a call option that is neither in CALL_OPTIONS nor in `also` (the framework's own)."""
-    accepted = CALL_OPTIONS | frozenset(also)
-    unknown = sorted(set(options) - accepted)
+    unknown = sorted({option for option in options if option not in CALL_OPTIONS and option not in also})
     if unknown:
+        accepted = CALL_OPTIONS | frozenset(also)
         raise TypeError(
             f"{model_class} got unexpected call options {unknown}; accepted: {', '.join(sorted(accepted))}. "
             f"Put extra Responses fields in {extra_setting}."
@@ -62,6 +62,8 @@ def check_extra_fields(fields: Mapping[str, Any], *, setting: str) -> None:
 
 def merge_call_options(defaults: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """The model's settings with the call's on top; an option given as None leaves the setting as it is."""
+    if not options:
+        return dict(defaults)  # most calls
     given = {key: value for key, value in options.items() if value is not None}
     if "max_output_tokens" in given:
         given.setdefault("max_tokens", given.pop("max_output_tokens"))
