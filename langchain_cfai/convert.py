@@ -259,12 +259,13 @@ def _reasoning_kwargs(reply: Reply) -> dict[str, Any]:
 
 def message_from_reply(reply: Reply, *, model: str) -> AIMessage:
     """The `AIMessage` of a whole reply: answer text as `content`, reasoning in `additional_kwargs`."""
-    tool_calls, invalid_tool_calls = tool_calls_from(reply.tool_calls)
+    calls: dict[str, Any] = {}
+    if reply.tool_calls:  # empty lists are the default, and each list passed costs LangChain's checks (about 1 µs)
+        calls["tool_calls"], calls["invalid_tool_calls"] = tool_calls_from(reply.tool_calls)
     return AIMessage(
         content=reply.text,
         additional_kwargs=_reasoning_kwargs(reply),
-        tool_calls=tool_calls,
-        invalid_tool_calls=invalid_tool_calls,
+        **calls,
         usage_metadata=usage_metadata_from(reply.usage),
         response_metadata=response_metadata_from(reply, model=model),
         id=reply.id or None,
