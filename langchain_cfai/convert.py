@@ -274,20 +274,23 @@ def message_from_reply(reply: Reply, *, model: str) -> AIMessage:
 
 def chunk_from_event(event: StreamEvent, *, model: str) -> AIMessageChunk:
     """The `AIMessageChunk` of one stream event. Only the last (`ReplyDone`) carries usage, ids and finish reason."""
-    provider = {"model_provider": MODEL_PROVIDER}
+    # One chunk per token: its dicts are filled after construction (as langchain-openai fills in the provider), since
+    # the constructor would validate and copy each one (benchmarks/: CPU per chunk).
     if isinstance(event, TextDelta):
-        return AIMessageChunk(content=event.delta, response_metadata=provider)
-    if isinstance(event, ReasoningDelta):
-        return AIMessageChunk(content="", additional_kwargs={REASONING_KEY: event.delta}, response_metadata=provider)
-    if isinstance(event, RefusalDelta):
-        return AIMessageChunk(content="", additional_kwargs={"refusal": event.delta}, response_metadata=provider)
-    if isinstance(event, ToolCallStarted):
+        chunk = AIMessageChunk(content=event.delta)
+    elif isinstance(event, ReasoningDelta):
+        chunk = AIMessageChunk(content="")
+        chunk.additional_kwargs[REASONING_KEY] = event.delta
+    elif isinstance(event, RefusalDelta):
+        chunk = AIMessageChunk(content="")
+        chunk.additional_kwargs["refusal"] = event.delta
+    elif isinstance(event, ToolCallStarted):
         start = ToolCallChunk(name=event.name, args="", id=event.call_id, index=event.index, type="tool_call_chunk")
-        return AIMessageChunk(content="", tool_call_chunks=[start], response_metadata=provider)
-    if isinstance(event, ToolCallArgumentsDelta):
+        chunk = AIMessageChunk(content="", tool_call_chunks=[start])
+    elif isinstance(event, ToolCallArgumentsDelta):
         delta = ToolCallChunk(name=None, args=event.delta, id=None, index=event.index, type="tool_call_chunk")
-        return AIMessageChunk(content="", tool_call_chunks=[delta], response_metadata=provider)
-    if isinstance(event, ReplyDone):
+        chunk = AIMessageChunk(content="", tool_call_chunks=[delta])
+    elif isinstance(event, ReplyDone):
         reply = event.reply
         return AIMessageChunk(
             content="",
@@ -296,4 +299,7 @@ def chunk_from_event(event: StreamEvent, *, model: str) -> AIMessageChunk:
             id=reply.id or None,
             chunk_position="last",
         )
-    raise TypeError(f"Unknown stream event {type(event).__name__}")  # pragma: no cover - the union is closed
+    else:  # pragma: no cover - the union is closed
+        raise TypeError(f"Unknown stream event {type(event).__name__}")
+    chunk.response_metadata["model_provider"] = MODEL_PROVIDER
+    return chunk
