@@ -8,7 +8,7 @@ caller passes in.
 
 `Answer` gives the transport's request loop and stream readers what they read of an httpx.Response (`status_code`,
 `headers`, `aread`, `aiter_bytes`, `aclose`), so the two kinds of client share everything past sending.
-`TranslatedErrors` maps aiohttp's exceptions as `cfai.transport.TranslatedErrors` maps httpx's: timeouts first, as
+`aiohttp_errors` translates aiohttp's exceptions as `cfai.transport.httpx_errors` does httpx's: timeouts first, as
 aiohttp's timeout classes are also connection errors in its tree.
 """
 
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
-from cfai.errors import APIConnectionError, APITimeoutError, redact
+from cfai.errors import TranslatedErrors
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Answer", "TranslatedErrors", "client_timeout", "new_session", "parsed_url", "send"]
+__all__ = ["Answer", "aiohttp_errors", "client_timeout", "new_session", "parsed_url", "send"]
 
 
 def parsed_url(url: str) -> URL:
@@ -49,26 +49,9 @@ def client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=timeout.connect, sock_read=timeout.read)
 
 
-class TranslatedErrors:
-    """aiohttp's exceptions as ours, the cause chained; a class for the reason `cfai.transport.TranslatedErrors`
-    is."""
-
-    __slots__ = ("secrets",)
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        self.secrets = secrets
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
-        if isinstance(error, asyncio.TimeoutError):
-            raise APITimeoutError(
-                f"Workers AI did not answer in time ({type(error).__name__}); raise timeout= or try again."
-            ) from error
-        if isinstance(error, aiohttp.ClientError):
-            message = redact(str(error) or type(error).__name__, self.secrets)
-            raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
+def aiohttp_errors(secrets: Sequence[str]) -> TranslatedErrors:
+    """aiohttp's exceptions as ours; its timeout classes are also connection errors in its tree, so they go first."""
+    return TranslatedErrors(secrets, timeouts=(asyncio.TimeoutError,), failures=(aiohttp.ClientError,))
 
 
 class Answer:

@@ -25,11 +25,10 @@ from cfai.catalog import get_model_info
 from cfai.config import ClientSettings, StreamMode, resolve_config
 from cfai.errors import (
     APIConnectionError,
-    APITimeoutError,
     ResponseFormatError,
+    TranslatedErrors,
     WorkersAIError,
     error_from_status,
-    redact,
 )
 from cfai.httpx_requests import RequestBuilder
 from cfai.pools import POOL_LIMITS
@@ -71,29 +70,11 @@ class Answer(Protocol):
     async def aclose(self) -> None: ...
 
 
-class TranslatedErrors:
-    """Turns httpx's transport exceptions into ours, keeping the cause chained for debugging.
-
-    A context manager kept by each client and entered around every request: a class, since a `@contextmanager`
-    builds a generator on each entry (about 2 µs of a call's overhead, benchmarks/).
-    """
-
-    __slots__ = ("secrets",)
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        self.secrets = secrets
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
-        if isinstance(error, httpx.TimeoutException):
-            raise APITimeoutError(
-                f"Workers AI did not answer in time ({type(error).__name__}); raise timeout= or try again."
-            ) from error
-        if isinstance(error, (httpx.TransportError, httpx.StreamError)):
-            message = redact(str(error) or type(error).__name__, self.secrets)
-            raise APIConnectionError(f"Could not reach Workers AI: {message}") from error
+def httpx_errors(secrets: Sequence[str]) -> TranslatedErrors:
+    """httpx's transport exceptions as ours."""
+    return TranslatedErrors(
+        secrets, timeouts=(httpx.TimeoutException,), failures=(httpx.TransportError, httpx.StreamError)
+    )
 
 
 class BaseWorkersAIClient:
@@ -104,7 +85,7 @@ class BaseWorkersAIClient:
         self.config = resolve_config(**settings)
         self.policy = RetryPolicy(max_retries=self.config.max_retries)
         self.secrets = (self.config.token.get_secret_value(),)
-        self.errors = TranslatedErrors(self.secrets)
+        self.errors = httpx_errors(self.secrets)
         self.headers = httpx.Headers({**self.config.headers, "content-type": "application/json"})
         # Parsed once: httpx would otherwise parse the URL string again on every request (a large share of the
         # per-call cost measured in benchmarks/).
@@ -360,7 +341,7 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
         if self._aiohttp_errors is None:
             from cfai import aiohttp_io
 
-            self._aiohttp_errors = aiohttp_io.TranslatedErrors(self.secrets)
+            self._aiohttp_errors = aiohttp_io.aiohttp_errors(self.secrets)
         return self._aiohttp_errors
 
     async def _post(self, path: str, content: bytes) -> Answer:
