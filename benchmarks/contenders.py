@@ -27,7 +27,7 @@ from benchmarks.timing import AsyncCall, SyncCall
 
 RAW_HTTPX = "raw httpx, prebuilt request"
 FAKE_CHAT = "FakeListChatModel"
-MOCK_LLM = "MockLLM"
+CANNED_CHAT = "LlamaIndex canned chat"
 CORE = "cfai WorkersAIClient"
 CHAT_WORKERS_AI = "ChatWorkersAI"
 CHAT_OPENAI = "ChatOpenAI(use_responses_api=True)"
@@ -38,10 +38,10 @@ OPENAI_RESPONSES = "OpenAIResponses"
 # Both halves of a floor in one call: each half timed alone runs with its code and data hot in the CPU caches,
 # which a real call through a framework never has, so the sum of the two alone is the stricter floor.
 RAW_THEN_FAKE_CHAT = "raw httpx, prebuilt request, then FakeListChatModel"
-RAW_THEN_MOCK_LLM = "raw httpx, prebuilt request, then MockLLM"
+RAW_THEN_CANNED_CHAT = "raw httpx, prebuilt request, then LlamaIndex canned chat"
 
-FLOORS = (RAW_HTTPX, FAKE_CHAT, MOCK_LLM, CORE)
-FLOORS_IN_ONE_CALL = (RAW_THEN_FAKE_CHAT, RAW_THEN_MOCK_LLM)
+FLOORS = (RAW_HTTPX, FAKE_CHAT, CANNED_CHAT, CORE)
+FLOORS_IN_ONE_CALL = (RAW_THEN_FAKE_CHAT, RAW_THEN_CANNED_CHAT)
 OURS = (CHAT_WORKERS_AI, WORKERS_AI)
 ALTERNATIVES = (CHAT_OPENAI, CHAT_CLOUDFLARE, OPENAI_RESPONSES)
 
@@ -119,12 +119,40 @@ def _fake_chat(endpoint: Endpoint) -> Contender:
     return Contender(FAKE_CHAT, lambda: model.invoke(PROMPT), lambda: model.ainvoke(PROMPT), model)
 
 
-def _mock_llm(endpoint: Endpoint) -> Contender:
-    from llama_index.core.llms import ChatMessage, MockLLM
+def canned_llamaindex_llm(answer: str) -> Any:
+    """LlamaIndex's floor: an LLM whose chat answers at once, behind the chat decorator every LlamaIndex LLM's chat
+    has (callbacks, instrumentation span and events).
 
-    llm = MockLLM()
+    `MockLLM` itself answers chat by completing the whole prompt as text, through a second decorated call, which
+    would count LlamaIndex's per-call work twice.
+    """
+    from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+    from llama_index.core.llms.callbacks import llm_chat_callback
+    from llama_index.core.llms.mock import MockLLM
+
+    def reply() -> ChatResponse:
+        return ChatResponse(message=ChatMessage(role="assistant", content=answer))
+
+    class CannedChat(MockLLM):
+        @llm_chat_callback()
+        def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
+            return reply()
+
+        @llm_chat_callback()
+        async def achat(self, messages: Any, **kwargs: Any) -> ChatResponse:
+            return reply()
+
+    return CannedChat(max_tokens=None)
+
+
+def _canned_chat(endpoint: Endpoint) -> Contender:
+    from llama_index.core.llms import ChatMessage
+
+    from benchmarks.canned import expected_answer
+
+    llm = canned_llamaindex_llm(expected_answer())
     messages = [ChatMessage(role="user", content=PROMPT)]
-    return Contender(MOCK_LLM, lambda: llm.chat(messages), lambda: llm.achat(messages), llm)
+    return Contender(CANNED_CHAT, lambda: llm.chat(messages), lambda: llm.achat(messages), llm)
 
 
 def _core(endpoint: Endpoint) -> Contender:
@@ -273,7 +301,7 @@ def _in_one_call(name: str, first: str, second: str) -> Callable[[Endpoint], Con
 BUILDERS: dict[str, Callable[[Endpoint], Contender]] = {
     RAW_HTTPX: _raw_httpx,
     FAKE_CHAT: _fake_chat,
-    MOCK_LLM: _mock_llm,
+    CANNED_CHAT: _canned_chat,
     CORE: _core,
     CHAT_WORKERS_AI: _langchain(CHAT_WORKERS_AI, chat_workers_ai),
     CHAT_OPENAI: _langchain(CHAT_OPENAI, chat_openai),
@@ -281,7 +309,7 @@ BUILDERS: dict[str, Callable[[Endpoint], Contender]] = {
     WORKERS_AI: _llamaindex(WORKERS_AI, workers_ai),
     OPENAI_RESPONSES: _llamaindex(OPENAI_RESPONSES, openai_responses),
     RAW_THEN_FAKE_CHAT: _in_one_call(RAW_THEN_FAKE_CHAT, RAW_HTTPX, FAKE_CHAT),
-    RAW_THEN_MOCK_LLM: _in_one_call(RAW_THEN_MOCK_LLM, RAW_HTTPX, MOCK_LLM),
+    RAW_THEN_CANNED_CHAT: _in_one_call(RAW_THEN_CANNED_CHAT, RAW_HTTPX, CANNED_CHAT),
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from benchmarks.canned import API_TOKEN, MOCK_ROOT, MOCK_V1_URL, MODEL, dump, load_responses_reply
-from benchmarks.contenders import Endpoint, Unavailable, chat_workers_ai, workers_ai
+from benchmarks.contenders import Endpoint, Unavailable, canned_llamaindex_llm, chat_workers_ai, workers_ai
 from benchmarks.mock_transport import CannedServer
 from benchmarks.report import TIMES, Row, Section, ratio, spread
 from benchmarks.timing import Samples, interleave, milliseconds, round_ratios
@@ -285,20 +285,8 @@ def _framework_alone(name: str, workload: Workload) -> Callable[[], object]:
         lc_messages = langchain_messages(workload.chat)
         fake = FakeListChatModel(responses=["The answer."])
         return lambda: fake.invoke(lc_messages)
-    from llama_index.core.base.llms.types import ChatMessage, ChatResponse
-    from llama_index.core.llms.callbacks import llm_chat_callback
-    from llama_index.core.llms.mock import MockLLM
-
-    class CannedChat(MockLLM):
-        """MockLLM answers chat by completing the whole prompt as text; this one answers at once, through the same
-        callback decorator as every LlamaIndex LLM's chat."""
-
-        @llm_chat_callback()
-        def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
-            return ChatResponse(message=ChatMessage(role="assistant", content="The answer."))
-
     li_messages = llamaindex_messages(workload.chat)
-    canned = CannedChat(max_tokens=None)
+    canned = canned_llamaindex_llm("The answer.")
     return lambda: canned.chat(li_messages)
 
 

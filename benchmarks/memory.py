@@ -15,7 +15,7 @@ import statistics
 import tracemalloc
 from collections.abc import Sequence
 
-from benchmarks.contenders import CHAT_WORKERS_AI, FAKE_CHAT, MOCK_LLM, WORKERS_AI, Contender
+from benchmarks.contenders import CANNED_CHAT, CHAT_WORKERS_AI, FAKE_CHAT, WORKERS_AI, Contender
 from benchmarks.overhead import checked_contenders, mock_endpoint
 from benchmarks.report import Row, Section, spread
 from benchmarks.timing import rotated
@@ -54,7 +54,7 @@ def growth(contender: Contender, calls: int, *, asynchronous: bool) -> int:
 
 
 OURS = (CHAT_WORKERS_AI, WORKERS_AI)
-FLOORS = (FAKE_CHAT, MOCK_LLM)
+FLOORS = (FAKE_CHAT, CANNED_CHAT)
 
 
 def run(*, calls: int, rounds: int, include_floors: bool = True) -> Section:
