@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
 from llama_index.core.instrumentation import get_dispatcher
@@ -193,6 +194,18 @@ def test_metadata_overrides(token: str) -> None:
         model="my-finetune", context_window=65_536, max_tokens=1_000, account_id=ACCOUNT_ID, api_token=token
     )
     assert (llm.metadata.context_window, llm.metadata.num_output) == (65_536, 1_000)
+
+
+def test_the_observability_payload_is_llamaindexs_own_and_follows_the_settings(token: str) -> None:
+    llm = WorkersAI(model="my-finetune", context_window=65_536, account_id=ACCOUNT_ID, api_token=token)
+    first = llm.to_payload()
+    assert first == BaseLLM.to_payload(llm) and first["context_window"] == 65_536
+    first["context_window"] = 1  # each call gets its own dict
+    llm.max_tokens = 1_000
+    llm.model = "@cf/openai/gpt-oss-20b"
+    llm.context_window = None
+    assert llm.to_payload() == BaseLLM.to_payload(llm)
+    assert (llm.to_payload()["num_output"], llm.to_payload()["context_window"]) == (1_000, 128_000)
 
 
 # Requests.
