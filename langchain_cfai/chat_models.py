@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, field_validator
 
-from cfai.call_options import check_extra_fields
+from cfai.call_options import check_extra_fields, merge_call_options
 from cfai.catalog import DEFAULT_MODEL
 from cfai.config import API_TOKEN_ENV, StreamMode
 from cfai.errors import EmptyAnswerWarning, WorkersAIError
@@ -141,23 +141,17 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         return profile_for(self.model)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        # Whole, as LangChain asks of integrations: its own version is a fallback that probes attributes. A call's
-        # option given as None leaves the model's setting in force (cfai.call_options).
-        model = kwargs.get("model")
+        # Whole, as LangChain asks of integrations: its own version is a fallback that probes attributes. The call's
+        # options override the model's settings as they do for the request (cfai.call_options).
+        defaults = {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        settings = merge_call_options(defaults, kwargs)
+        model = settings["model"]
         params = LangSmithParams(ls_provider="cloudflare", ls_model_type="chat")
         params["ls_model_name"] = model if isinstance(model, str) else self.model
-        temperature = kwargs.get("temperature")
-        if temperature is None:
-            temperature = self.temperature
-        if isinstance(temperature, (int, float)):
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens")
-        if max_tokens is None:
-            max_tokens = kwargs.get("max_output_tokens")
-        if max_tokens is None:
-            max_tokens = self.max_tokens
-        if isinstance(max_tokens, int):
-            params["ls_max_tokens"] = max_tokens
+        if isinstance(settings["temperature"], (int, float)):
+            params["ls_temperature"] = settings["temperature"]
+        if isinstance(settings["max_tokens"], int):
+            params["ls_max_tokens"] = settings["max_tokens"]
         if stop or self.stop:
             params["ls_stop"] = list(stop or self.stop or ())
         return params
