@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -312,7 +311,7 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
         self._lock = threading.Lock()
         self._sleep = sleep
         self._aiohttp_request: tuple[dict[str, Any], dict[str, str], Any] | None = None
-        self._aiohttp_errors: AbstractContextManager[None] | None = None
+        self._aiohttp_errors: TranslatedErrors | None = None
 
     @property
     def http_client(self) -> httpx.AsyncClient | None:
@@ -334,7 +333,7 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
                     self._loop = loop
         return pool.session
 
-    def _translated(self) -> AbstractContextManager[None]:
+    def _translated(self) -> TranslatedErrors:
         """The error translation of the library that sends this client's requests."""
         if self._http is not None:
             return self.errors
