@@ -1,10 +1,11 @@
 """The one way this package talks HTTP: sync and async Workers AI clients over httpx.
 
-HTTP only: sending, retries, error translation and stream routing. What a reply means (parsing, stream folding,
-the one exit every reply passes) is decided in `cfai.wire`; settings come from `cfai.config`, retry decisions from
-`cfai.retry`, connection pools from `cfai.pools`, httpx requests from `cfai.httpx_requests`. The two client classes
-are mirror images that only send bytes, sleep and read. httpx exceptions and HTTP error statuses are translated into
-`cfai.errors` here and nowhere else.
+HTTP only: sending, retries and error translation. What a reply means (parsing, stream folding, the one exit every
+reply passes) is decided in `cfai.wire`; which route a stream takes and how its bytes are read, in `cfai.routes`;
+settings come from `cfai.config`, retry decisions from `cfai.retry`, connection pools from `cfai.pools`, httpx
+requests from `cfai.httpx_requests`. The two client classes are mirror images that only send bytes, sleep and read.
+httpx exceptions and HTTP error statuses are translated into `cfai.errors` here (the error translation a stream's
+reads run under is handed to `cfai.routes` from here) and nowhere else.
 """
 
 from __future__ import annotations
@@ -14,59 +15,30 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from typing_extensions import Unpack
 
-from cfai import pools
+from cfai import pools, routes
 from cfai.catalog import get_model_info
 from cfai.config import ClientSettings, StreamMode, resolve_config
-from cfai.errors import (
-    APIConnectionError,
-    ResponseFormatError,
-    TranslatedErrors,
-    WorkersAIError,
-    error_from_status,
-)
+from cfai.errors import ResponseFormatError, TranslatedErrors, WorkersAIError, error_from_status
 from cfai.httpx_requests import RequestBuilder
 from cfai.pools import POOL_LIMITS
 from cfai.retry import RetryPolicy, retry_delay
+from cfai.routes import CHAT_COMPLETIONS_PATH, RESPONSES_PATH, Answer
 from cfai.wire.accumulator import replay
-from cfai.wire.chat_completions import ChatCompletionsStreamReader, chat_request_from
 from cfai.wire.finish import ReplyFinisher
 from cfai.wire.json_codec import loads
 from cfai.wire.reply import reply_from_bytes
 from cfai.wire.request import encode_body
-from cfai.wire.responses_stream import ResponsesStreamReader
-from cfai.wire.sse import SSEDecoder
 from cfai.wire.types import Reply, ReplyDone, StreamEvent
 
 if TYPE_CHECKING:
     import aiohttp
 
 __all__ = ["POOL_LIMITS", "AsyncWorkersAIClient", "BaseWorkersAIClient", "WorkersAIClient"]
-
-RESPONSES_PATH = "responses"
-CHAT_COMPLETIONS_PATH = "chat/completions"
-
-StreamReader = ResponsesStreamReader | ChatCompletionsStreamReader
-
-
-class Answer(Protocol):
-    """What the async request loop reads of a reply: an httpx.Response, or an aiohttp one (`cfai.aiohttp_io`)."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    async def aread(self) -> bytes: ...
-
-    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
-
-    async def aclose(self) -> None: ...
 
 
 def httpx_errors(secrets: Sequence[str]) -> TranslatedErrors:
@@ -77,8 +49,8 @@ def httpx_errors(secrets: Sequence[str]) -> TranslatedErrors:
 
 
 class BaseWorkersAIClient:
-    """What both clients share: resolved settings, and the pure decisions about each request (where it goes,
-    what it carries, which reader understands the answer, what a failed reply means)."""
+    """What both clients share: resolved settings, and the pure decisions about each request (where it goes, what
+    it carries, whether it fits the model's window, what a failed reply means)."""
 
     def __init__(self, **settings: Unpack[ClientSettings]) -> None:
         self.config = resolve_config(**settings)
@@ -93,20 +65,6 @@ class BaseWorkersAIClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.config.base_url!r})"
-
-    def stream_mode(self, mode: StreamMode | None) -> StreamMode:
-        chosen = mode or self.config.stream_mode
-        if chosen == "auto":
-            # Cloudflare streams gpt-oss token by token only on its Chat Completions route, not on /responses
-            # (docs/wire.md); other Responses servers stream /responses itself.
-            return "chat_completions" if self.config.is_cloudflare else "responses"
-        return chosen
-
-    def stream_route(self, body: Mapping[str, Any], mode: StreamMode) -> tuple[str, bytes, StreamReader]:
-        """Where a streaming request goes, what it carries, and which reader understands the answer."""
-        if mode == "chat_completions":
-            return CHAT_COMPLETIONS_PATH, encode_body(chat_request_from(body)), ChatCompletionsStreamReader()
-        return RESPONSES_PATH, encode_body({**body, "stream": True}), ResponsesStreamReader()
 
     def encode(self, body: Mapping[str, Any]) -> bytes:
         """The bytes of a Responses request, after the checks that need no server."""
@@ -153,30 +111,6 @@ def _decoded(content: bytes) -> Any:
         raise ResponseFormatError(f"Workers AI sent a reply that is not JSON: {content[:120]!r}") from None
 
 
-def _is_json(headers: Mapping[str, str]) -> bool:
-    # Some servers ignore `stream: true` and answer one JSON reply (Cloudflare's /ai/run once did, docs/wire.md
-    # quirk 1).
-    return headers.get("content-type", "").startswith("application/json")
-
-
-def _body_chunks(response: httpx.Response) -> Iterator[bytes]:
-    """A streamed body as its chunks arrive.
-
-    Without a Content-Encoding the raw bytes are the body, and `iter_raw` skips the identity decoder and the chunker
-    `iter_bytes` passes each chunk through: a third of httpx's CPU per chunk of a token stream (benchmarks/). A body
-    already read (a canned test response) is served from memory by `iter_bytes`.
-    """
-    if "content-encoding" in response.headers or response.is_stream_consumed:
-        return response.iter_bytes()
-    return response.iter_raw()
-
-
-def _incomplete_stream() -> APIConnectionError:
-    return APIConnectionError(
-        "The Workers AI stream ended before the response was complete; the partial answer was discarded."
-    )
-
-
 class WorkersAIClient(BaseWorkersAIClient):
     """Synchronous client. Uses the process's shared pool (`cfai.pools`) unless given an httpx.Client, which it
     uses as is and never closes."""
@@ -220,40 +154,21 @@ class WorkersAIClient(BaseWorkersAIClient):
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> Iterator[StreamEvent]:
         """Yields stream events ending with one ReplyDone; see docs/design.md's stream modes."""
-        chosen = self.stream_mode(mode)
+        chosen = routes.chosen_stream_mode(mode, self.config)
+        finisher = ReplyFinisher(body, stop)
         if chosen == "buffered":
             response = self._send(RESPONSES_PATH, self.encode(body))
-            events: Iterator[StreamEvent] = iter(replay(reply_from_bytes(response.content)))
+            source: Iterator[StreamEvent] = iter(replay(reply_from_bytes(response.content)))
         else:
-            path, content, reader = self.stream_route(body, chosen)
-            events = self._sse(path, self.checked(body, content), reader)
-        finisher = ReplyFinisher(body, stop)
+            path, content, reader = routes.stream_route(body, chosen)
+            response = self._send(path, self.checked(body, content), stream=True)
+            source = routes.events(response, reader, self.errors)
         passes = finisher.passes_deltas
-        for event in events:
+        for event in source:
             if passes and not isinstance(event, ReplyDone):
                 yield event  # once per token: no call when the finisher would hand it back as it is
             else:
                 yield from finisher.feed(event)
-
-    def _sse(self, path: str, content: bytes, reader: StreamReader) -> Iterator[StreamEvent]:
-        response = self._send(path, content, stream=True)
-        try:
-            if _is_json(response.headers):
-                with self.errors:
-                    data = response.read()
-                yield from replay(reader.whole_reply(data))
-                return
-            decoder = SSEDecoder()
-            with self.errors:
-                for chunk in _body_chunks(response):
-                    for sse in decoder.feed(chunk):
-                        yield from reader.read(sse)
-            for sse in decoder.close():
-                yield from reader.read(sse)
-            if not reader.done:
-                raise _incomplete_stream()
-        finally:
-            response.close()
 
     def _send(self, path: str, content: bytes, *, stream: bool = False) -> httpx.Response:
         """The request loop: the single place where retries happen, always before any byte reaches the caller."""
@@ -385,42 +300,22 @@ class AsyncWorkersAIClient(BaseWorkersAIClient):
     async def stream(
         self, body: Mapping[str, Any], *, stop: Sequence[str] | None = None, mode: StreamMode | None = None
     ) -> AsyncIterator[StreamEvent]:
-        chosen = self.stream_mode(mode)
+        chosen = routes.chosen_stream_mode(mode, self.config)
+        finisher = ReplyFinisher(body, stop)
         if chosen == "buffered":
             answer = await self._send(RESPONSES_PATH, await self._encode(body))
-            events: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(await self._read(answer))))
+            source: AsyncIterator[StreamEvent] = _aiter(replay(reply_from_bytes(await self._read(answer))))
         else:
-            path, content, reader = self.stream_route(body, chosen)
-            events = self._sse(path, await self._encode(body, content), reader)
-        finisher = ReplyFinisher(body, stop)
+            path, content, reader = routes.stream_route(body, chosen)
+            answer = await self._send(path, await self._encode(body, content))
+            source = routes.aevents(answer, reader, self._translated())
         passes = finisher.passes_deltas
-        async for event in events:
+        async for event in source:
             if passes and not isinstance(event, ReplyDone):
                 yield event  # once per token: no call when the finisher would hand it back as it is
             else:
                 for finished in finisher.feed(event):
                     yield finished
-
-    async def _sse(self, path: str, content: bytes, reader: StreamReader) -> AsyncIterator[StreamEvent]:
-        answer = await self._send(path, content)
-        try:
-            if _is_json(answer.headers):
-                for event in replay(reader.whole_reply(await self._read(answer))):
-                    yield event
-                return
-            decoder = SSEDecoder()
-            with self._translated():
-                async for chunk in answer.aiter_bytes():
-                    for sse in decoder.feed(chunk):
-                        for event in reader.read(sse):
-                            yield event
-            for sse in decoder.close():
-                for event in reader.read(sse):
-                    yield event
-            if not reader.done:
-                raise _incomplete_stream()
-        finally:
-            await answer.aclose()
 
     async def _send(self, path: str, content: bytes) -> Answer:
         """The request loop, the mirror of WorkersAIClient._send."""
