@@ -1,9 +1,10 @@
 """`WorkersAI`: Cloudflare Workers AI's gpt-oss models as a LlamaIndex `FunctionCallingLLM`.
 
-This module owns the LlamaIndex surface (fields, metadata, the eight entry points, function calling, structured
-output) and nothing else: requests go through `cfai`'s clients, messages and replies through `convert.py`, stream
-events through `stream.py`. Every entry point builds its request with `_request` and maps the reply with the same
-functions; the sync and async bodies differ only in how they wait for I/O.
+This module owns the LlamaIndex surface (fields, metadata, the eight entry points, function calling) and nothing
+else: requests go through `cfai`'s clients, messages and replies through `convert.py`, stream events through
+`stream.py`; structured output and the batch queue are mixins (`structured.py`, `queued.py`). Every entry point
+builds its request with `_request` and maps the reply with the same functions; the sync and async bodies differ only
+in how they wait for I/O.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import (
@@ -26,14 +27,10 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import ConfigDict, Field, field_validator
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
-from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.program.utils import get_program_for_llm
 from llama_index.core.tools.types import BaseTool
-from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
 
 from cfai.call_options import check_call_options, check_extra_fields, merge_call_options
 from cfai.catalog import DEFAULT_MODEL, get_model_info
@@ -62,14 +59,9 @@ from llamaindex_cfai.convert import (
 )
 from llamaindex_cfai.queued import QueuedChat
 from llamaindex_cfai.stream import ChunkFolder
-from llamaindex_cfai.structured import JSONSchemaProgram
-
-if TYPE_CHECKING:
-    from llama_index.core.prompts.base import BasePromptTemplate
+from llamaindex_cfai.structured import StructuredPredict
 
 __all__ = ["DEFAULT_NUM_OUTPUT", "WorkersAI"]
-
-dispatcher = get_dispatcher(__name__)
 
 # Recent LlamaIndex waits on `BaseLLM.rate_limiter` in its chat and completion decorators, once per call; before
 # that field existed, the entry points here wait on WorkersAI's own.
@@ -98,7 +90,7 @@ def _warn_about(reply: Reply) -> None:
         warnings.warn(problem, category, stacklevel=2)
 
 
-class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
+class WorkersAI(ConnectionFields, QueuedChat, StructuredPredict, FunctionCallingLLM):
     """Cloudflare Workers AI gpt-oss over the Responses API.
 
         from llamaindex_cfai import WorkersAI
@@ -377,58 +369,3 @@ class WorkersAI(ConnectionFields, QueuedChat, FunctionCallingLLM):
             answer = (response.message.content or "")[:200]
             raise ValueError(f"Expected at least one tool call, but the model answered without one: {answer!r}")
         return selections
-
-    # Structured output: the Responses json_schema format in the default program mode (see structured.py).
-
-    def _program(self, output_cls: type[Model], prompt: BasePromptTemplate) -> BasePydanticProgram[Model]:
-        if self.pydantic_program_mode == PydanticProgramMode.DEFAULT:
-            return JSONSchemaProgram(output_cls, prompt, self)
-        return get_program_for_llm(output_cls, prompt, self, pydantic_program_mode=self.pydantic_program_mode)
-
-    @dispatcher.span
-    def structured_predict(
-        self,
-        output_cls: type[Model],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> Model:
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
-        )
-        result = self._program(output_cls, prompt)(llm_kwargs=llm_kwargs, **prompt_args)
-        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
-        return result  # type: ignore[return-value]
-
-    @dispatcher.span
-    async def astructured_predict(
-        self,
-        output_cls: type[Model],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> Model:
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
-        )
-        result = await self._program(output_cls, prompt).acall(llm_kwargs=llm_kwargs, **prompt_args)
-        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
-        return result  # type: ignore[return-value]
-
-    def _structured_stream_call(
-        self,
-        output_cls: type[Model],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> Any:
-        return self._program(output_cls, prompt).stream_call(llm_kwargs=llm_kwargs, **prompt_args)
-
-    async def _structured_astream_call(
-        self,
-        output_cls: type[Model],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> Any:
-        return await self._program(output_cls, prompt).astream_call(llm_kwargs=llm_kwargs, **prompt_args)

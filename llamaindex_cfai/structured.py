@@ -3,25 +3,30 @@
 `WorkersAI.structured_predict` (and its async and streaming forms, and `as_structured_llm`) use this program in
 LlamaIndex's default program mode instead of LlamaIndex's default for function-calling models (a forced tool
 call): a response format is what gpt-oss is trained to follow, while forced tool choice is only advisory on
-Cloudflare (docs/wire.md). Other `pydantic_program_mode`s keep LlamaIndex's own programs.
+Cloudflare (docs/wire.md). Other `pydantic_program_mode`s keep LlamaIndex's own programs. `StructuredPredict`, a
+mixin of `WorkersAI`, holds those entry points.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator, Generator
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
+from llama_index.core.instrumentation.events.llm import LLMStructuredPredictEndEvent, LLMStructuredPredictStartEvent
 from llama_index.core.llms.llm import LLM
 from llama_index.core.output_parsers.utils import extract_json_str
-from llama_index.core.program.utils import FlexibleModel, process_streaming_objects
+from llama_index.core.program.utils import FlexibleModel, get_program_for_llm, process_streaming_objects
 from llama_index.core.prompts.base import BasePromptTemplate
-from llama_index.core.types import BasePydanticProgram, Model
+from llama_index.core.types import BasePydanticProgram, Model, PydanticProgramMode
 from pydantic import BaseModel, ValidationError
 
 from cfai.wire import json_schema_format
 from llamaindex_cfai.convert import thinking_of
+
+dispatcher = get_dispatcher(__name__)
 
 
 def structured_output_format(output_cls: type[BaseModel]) -> dict[str, Any]:
@@ -98,3 +103,65 @@ class JSONSchemaProgram(BasePydanticProgram[Model], Generic[Model]):
                 yield partial
 
         return partials()
+
+
+class StructuredPredict:
+    """The structured-output entry points of `WorkersAI`: `JSONSchemaProgram` in the default program mode,
+    LlamaIndex's own programs in the others."""
+
+    if TYPE_CHECKING:
+        pydantic_program_mode: PydanticProgramMode
+
+    def _program(self, output_cls: type[Model], prompt: BasePromptTemplate) -> BasePydanticProgram[Model]:
+        llm = cast(LLM, self)  # mixed into an LLM
+        if self.pydantic_program_mode == PydanticProgramMode.DEFAULT:
+            return JSONSchemaProgram(output_cls, prompt, llm)
+        return get_program_for_llm(output_cls, prompt, llm, pydantic_program_mode=self.pydantic_program_mode)
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
+        )
+        result = self._program(output_cls, prompt)(llm_kwargs=llm_kwargs, **prompt_args)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result  # type: ignore[return-value]
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(output_cls=output_cls, template=prompt, template_args=prompt_args)
+        )
+        result = await self._program(output_cls, prompt).acall(llm_kwargs=llm_kwargs, **prompt_args)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result  # type: ignore[return-value]
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        return self._program(output_cls, prompt).stream_call(llm_kwargs=llm_kwargs, **prompt_args)
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
+        return await self._program(output_cls, prompt).astream_call(llm_kwargs=llm_kwargs, **prompt_args)

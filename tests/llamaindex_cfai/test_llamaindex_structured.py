@@ -8,6 +8,15 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatStartEvent,
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel
@@ -53,6 +62,41 @@ def test_structured_predict_asks_for_the_json_schema_and_returns_the_object(
 def test_astructured_predict(server: Callable[..., Any], reply: Any) -> None:
     llm = server(reply(ADA_JSON)).llm()
     assert asyncio.run(llm.astructured_predict(Person, PROMPT, text="Ada")) == ADA
+
+
+class _Events(BaseEventHandler):
+    seen: list[BaseEvent] = []
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.seen.append(event)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_structured_prediction_is_reported_in_its_own_span(
+    asynchronous: bool, server: Callable[..., Any], reply: Any
+) -> None:
+    """As LlamaIndex's own `structured_predict` reports it: start and end events, the chat's inside the same span."""
+    llm = server(reply(ADA_JSON)).llm()
+    events = _Events(seen=[])
+    root = get_dispatcher()
+    root.add_event_handler(events)
+    try:
+        call = llm.astructured_predict if asynchronous else llm.structured_predict
+        result = call(Person, PROMPT, text="Ada")
+        person = asyncio.run(result) if asynchronous else result
+    finally:
+        root.event_handlers.remove(events)
+
+    assert person == ADA
+    kinds = [type(event) for event in events.seen]
+    assert kinds[0] is LLMStructuredPredictStartEvent and kinds[-1] is LLMStructuredPredictEndEvent
+    assert LLMChatStartEvent in kinds and LLMChatEndEvent in kinds
+    start, end = events.seen[0], events.seen[-1]
+    assert isinstance(start, LLMStructuredPredictStartEvent) and start.template_args == {"text": "Ada"}
+    assert isinstance(end, LLMStructuredPredictEndEvent) and end.output == ADA
+    method = "astructured_predict" if asynchronous else "structured_predict"
+    assert start.span_id is not None and start.span_id.startswith(f"WorkersAI.{method}-")
+    assert end.span_id == start.span_id
 
 
 def test_json_wrapped_in_prose_is_still_read(server: Callable[..., Any], reply: Any) -> None:
