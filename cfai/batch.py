@@ -51,6 +51,7 @@ __all__ = [
     "BatchQueue",
     "Polling",
     "batch_outputs",
+    "raise_first_failure",
 ]
 
 MAX_PAYLOAD_BYTES = 10_000_000  # "under 10 MB" per submission (Cloudflare's batch API page)
@@ -204,13 +205,19 @@ def batch_outputs(
 ) -> list[T | WorkersAIError]:
     """Framework objects in input order; without `return_exceptions`, the first failed item raises instead."""
     if not return_exceptions:
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, WorkersAIError):
-                raise BatchItemError(index, outcome) from outcome
+        raise_first_failure(outcomes)
     return [
         outcome if isinstance(outcome, WorkersAIError) else convert(index, outcome)
         for index, outcome in enumerate(outcomes)
     ]
+
+
+def raise_first_failure(outcomes: Sequence[object]) -> None:
+    """Raises `BatchItemError` for the first item whose outcome is an error (raw, or already mapped to framework
+    objects), naming its index."""
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, WorkersAIError):
+            raise BatchItemError(index, outcome) from outcome
 
 
 def _timed_out(request_id: str, status: str, polling: Polling) -> BatchPendingError:

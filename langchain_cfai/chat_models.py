@@ -16,7 +16,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import ConfigDict, Field, field_validator
 
 from cfai.call_options import check_extra_fields, merge_call_options
@@ -29,6 +29,7 @@ from cfai.signatures import signature_computed_once
 from cfai.wire import Reply, ReplyDone, StreamEvent, missing_answer, validate_reasoning_effort
 from langchain_cfai.convert import chunk_from_event, message_from_reply
 from langchain_cfai.profile import profile_for
+from langchain_cfai.queued_runs import astart_runs, start_runs
 from langchain_cfai.request import PreparedCall, prepare_call
 from langchain_cfai.tools import ToolLike, to_responses_tools, to_tool_choice
 
@@ -257,6 +258,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         self,
         inputs: Sequence[LanguageModelInput],
         *,
+        config: RunnableConfig | None = None,
         stop: list[str] | None = None,
         return_exceptions: bool = False,
         request_id: str | None = None,
@@ -270,21 +272,33 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         stands in its slot as the error. To resume from a saved `request_id`, pass it with the same inputs and
         options: they map the results back. `polling` sets the waits and the timeout; `progress` a status line on
         stderr (None: on a terminal only). Other keyword arguments are `invoke()`'s call options (`tools=` etc.).
-        Callbacks are not run for queued calls; `rate_limiter` is waited on once per submission.
+        Each input is a run for callbacks and tracers, as in `batch`: `config` gives its callbacks, tags, metadata
+        and run name (`langchain_cfai.queued_runs`). `rate_limiter` is waited on once per submission.
         """
-        calls = self._queued_calls(inputs, stop, kwargs)
-        acquire(self.rate_limiter)
-        from cfai.batch import BatchQueue, batch_outputs  # loaded with the first queued batch
+        conversations = self._conversations(inputs)
+        calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
+        from cfai.batch import BatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
-        replies = BatchQueue(self.client, polling=polling, progress=progress).run(
-            [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
-        )
-        return batch_outputs(replies, self._queued_message(calls), return_exceptions=return_exceptions)
+        runs = start_runs(self, conversations, config, stop, kwargs)
+        try:
+            acquire(self.rate_limiter)
+            replies = BatchQueue(self.client, polling=polling, progress=progress).run(
+                [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
+            )
+        except BaseException as error:
+            runs.fail(error)
+            raise
+        outputs = batch_outputs(replies, self._queued_message(calls), return_exceptions=True)
+        runs.end(outputs)
+        if not return_exceptions:
+            raise_first_failure(outputs)
+        return outputs
 
     async def abatch_queued(
         self,
         inputs: Sequence[LanguageModelInput],
         *,
+        config: RunnableConfig | None = None,
         stop: list[str] | None = None,
         return_exceptions: bool = False,
         request_id: str | None = None,
@@ -293,20 +307,27 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         **kwargs: Any,
     ) -> list[AIMessage | WorkersAIError]:
         """The asynchronous `batch_queued`."""
-        calls = self._queued_calls(inputs, stop, kwargs)
-        await aacquire(self.rate_limiter)
-        from cfai.batch import AsyncBatchQueue, batch_outputs  # loaded with the first queued batch
+        conversations = self._conversations(inputs)
+        calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
+        from cfai.batch import AsyncBatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
-        queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
-        replies = await queue.run(
-            [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
-        )
-        return batch_outputs(replies, self._queued_message(calls), return_exceptions=return_exceptions)
+        runs = await astart_runs(self, conversations, config, stop, kwargs)
+        try:
+            await aacquire(self.rate_limiter)
+            replies = await AsyncBatchQueue(self.async_client, polling=polling, progress=progress).run(
+                [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
+            )
+        except BaseException as error:
+            await runs.fail(error)
+            raise
+        outputs = batch_outputs(replies, self._queued_message(calls), return_exceptions=True)
+        await runs.end(outputs)
+        if not return_exceptions:
+            raise_first_failure(outputs)
+        return outputs
 
-    def _queued_calls(
-        self, inputs: Sequence[LanguageModelInput], stop: list[str] | None, options: Mapping[str, Any]
-    ) -> list[PreparedCall]:
-        return [self._prepare(self._convert_input(value).to_messages(), stop, options) for value in inputs]
+    def _conversations(self, inputs: Sequence[LanguageModelInput]) -> list[list[BaseMessage]]:
+        return [self._convert_input(value).to_messages() for value in inputs]
 
     def _queued_message(self, calls: Sequence[PreparedCall]) -> Callable[[int, Reply], AIMessage]:
         """Maps item `index`'s reply as `invoke` maps its own (`output_version="v1"` included)."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from uuid import UUID
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
@@ -108,3 +113,82 @@ async def test_abatch_queued(workers_ai_emulator: Emulator) -> None:
 def test_no_inputs_no_requests(workers_ai_emulator: Emulator) -> None:
     assert make_llm(workers_ai_emulator).batch_queued([]) == []
     assert workers_ai_emulator.requests == []
+
+
+# Callbacks: each queued input is a run, as in `batch`.
+
+
+class Runs(BaseCallbackHandler):
+    """Records the chat-model runs callbacks see: how each started, and how it ended."""
+
+    def __init__(self) -> None:
+        self.started: dict[UUID, dict[str, Any]] = {}
+        self.ended: dict[UUID, AIMessage | BaseException] = {}
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs: Any
+    ) -> None:
+        self.started[run_id] = {"messages": messages, **kwargs}
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        message = response.generations[0][0].message  # type: ignore[attr-defined]
+        self.ended[run_id] = message
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self.ended[run_id] = error
+
+    def outcomes_by_prompt(self) -> dict[str, AIMessage | BaseException]:
+        return {start["messages"][0][0].content: self.ended[run_id] for run_id, start in self.started.items()}
+
+
+def _queued(llm: ChatWorkersAI, asynchronous: bool, prompts: list[str], **options: Any) -> list[Any]:
+    if asynchronous:
+        return asyncio.run(llm.abatch_queued(prompts, polling=NO_WAIT, **options))
+    return llm.batch_queued(prompts, polling=NO_WAIT, **options)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_each_queued_input_is_a_run_ended_with_its_own_outcome(
+    asynchronous: bool, workers_ai_emulator: Emulator
+) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=1)
+    workers_ai_emulator.fail_batch_items([1], "AiError: Internal server error")
+    runs = Runs()
+    config: RunnableConfig = {"callbacks": [runs], "tags": ["nightly"], "metadata": {"job": "digest"}}
+    llm = make_llm(workers_ai_emulator, reasoning_effort="low")
+
+    replies = _queued(llm, asynchronous, ["one", "two", "three"], config=config, return_exceptions=True)
+
+    assert runs.outcomes_by_prompt() == {"one": replies[0], "two": replies[1], "three": replies[2]}
+    assert isinstance(replies[1], ResponseFailedError) and isinstance(replies[0], AIMessage)
+    for start in runs.started.values():
+        assert start["tags"] == ["nightly"] and start["metadata"]["job"] == "digest"
+        assert start["metadata"]["ls_provider"] == "cloudflare"
+        assert start["invocation_params"]["reasoning_effort"] == "low"
+        assert start["invocation_params"] == llm._get_invocation_params(stop=None)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_failed_item_still_ends_every_run_before_it_raises(asynchronous: bool, workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    workers_ai_emulator.fail_batch_items([0], "AiError: Internal server error")
+    runs = Runs()
+    llm = make_llm(workers_ai_emulator, callbacks=[runs])  # the model's own callbacks count too
+
+    with pytest.raises(BatchItemError) as raised:
+        _queued(llm, asynchronous, ["one", "two"])
+
+    outcomes = runs.outcomes_by_prompt()
+    assert outcomes["one"] is raised.value.error
+    assert isinstance(outcomes["two"], AIMessage) and outcomes["two"].content == "You asked: two"
+
+
+def test_a_batch_that_stops_ends_every_run_with_its_error(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=3)
+    runs = Runs()
+    with pytest.raises(BatchPendingError) as pending:
+        make_llm(workers_ai_emulator).batch_queued(
+            ["one", "two"], config={"callbacks": [runs]}, polling=Polling(interval=0.0, timeout=0)
+        )
+    assert len(runs.started) == 2
+    assert all(outcome is pending.value for outcome in runs.ended.values()) and runs.ended.keys() == runs.started.keys()
