@@ -12,11 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
 
 from cfai.errors import WorkersAIError
 from cfai.rate_limit import aacquire, acquire
 from cfai.wire import Reply
 from llamaindex_cfai.convert import reply_problems, response_from_reply
+from llamaindex_cfai.queued_events import QueuedEvents
 
 if TYPE_CHECKING:
     from cfai.batch import Polling
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = ["QueuedChat"]
+
+dispatcher = get_dispatcher(__name__)
 
 
 class _Request(Protocol):
@@ -50,6 +55,9 @@ class QueuedChat:
 
     if TYPE_CHECKING:
         rate_limiter: Any
+        callback_manager: CallbackManager
+
+        def to_payload(self) -> dict[str, Any]: ...
 
         @property
         def client(self) -> WorkersAIClient: ...
@@ -59,6 +67,7 @@ class QueuedChat:
 
         def _request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> _Request: ...
 
+    @dispatcher.span
     def chat_queued(
         self,
         messages_list: Sequence[Sequence[ChatMessage]],
@@ -74,17 +83,29 @@ class QueuedChat:
         A failed item raises `cfai.batch.BatchItemError` (naming its index), or with `return_exceptions=True`
         stands in its slot as the error. To resume from a saved `request_id`, pass it with the same conversations
         and options: they map the results back. `polling` sets the waits and the timeout; `progress` a status line
-        on stderr (None: on a terminal only). Other keyword arguments are `chat()`'s call options.
+        on stderr (None: on a terminal only). Other keyword arguments are `chat()`'s call options. The batch is one
+        instrumentation span, and each conversation reports the events `chat` reports (`queued_events.py`).
         """
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
-        acquire(self.rate_limiter)
-        from cfai.batch import BatchQueue, batch_outputs  # loaded with the first queued batch
+        from cfai.batch import BatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
-        replies = BatchQueue(self.client, polling=polling, progress=progress).run(
-            bodies, stop=stop, request_id=request_id
-        )
-        return batch_outputs(replies, _response, return_exceptions=return_exceptions)
+        with self.callback_manager.as_trace("chat_queued"):
+            events = QueuedEvents(self.callback_manager, self.to_payload(), messages_list, kwargs)
+            try:
+                acquire(self.rate_limiter)
+                replies = BatchQueue(self.client, polling=polling, progress=progress).run(
+                    bodies, stop=stop, request_id=request_id
+                )
+            except BaseException as error:
+                events.fail(error)
+                raise
+            outputs = batch_outputs(replies, _response, return_exceptions=True)
+            events.end(outputs)
+        if not return_exceptions:
+            raise_first_failure(outputs)
+        return outputs
 
+    @dispatcher.span
     async def achat_queued(
         self,
         messages_list: Sequence[Sequence[ChatMessage]],
@@ -97,9 +118,19 @@ class QueuedChat:
     ) -> list[ChatResponse | WorkersAIError]:
         """The asynchronous `chat_queued`."""
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
-        await aacquire(self.rate_limiter)
-        from cfai.batch import AsyncBatchQueue, batch_outputs  # loaded with the first queued batch
+        from cfai.batch import AsyncBatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
-        queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
-        replies = await queue.run(bodies, stop=stop, request_id=request_id)
-        return batch_outputs(replies, _response, return_exceptions=return_exceptions)
+        with self.callback_manager.as_trace("chat_queued"):
+            events = QueuedEvents(self.callback_manager, self.to_payload(), messages_list, kwargs)
+            try:
+                await aacquire(self.rate_limiter)
+                queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
+                replies = await queue.run(bodies, stop=stop, request_id=request_id)
+            except BaseException as error:
+                events.fail(error)
+                raise
+            outputs = batch_outputs(replies, _response, return_exceptions=True)
+            events.end(outputs)
+        if not return_exceptions:
+            raise_first_failure(outputs)
+        return outputs

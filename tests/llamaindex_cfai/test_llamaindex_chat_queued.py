@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatResponse
+from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload, LlamaDebugHandler
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.exception import ExceptionEvent
+from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMChatStartEvent
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
 
@@ -68,3 +75,88 @@ async def test_achat_queued_resumes_from_a_saved_request_id(workers_ai_emulator:
     submitted = [r for r in workers_ai_emulator.requests if r.query.get("queueRequest") == "true"]
     assert len(submitted) == 1
     assert isinstance(responses[0], ChatResponse) and not isinstance(responses[0], ResponseFailedError)
+
+
+# Observability: each queued conversation reports what `chat` reports.
+
+
+class Events(BaseEventHandler):
+    seen: list[BaseEvent] = []
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.seen.append(event)
+
+
+def _observed(llm: WorkersAI, asynchronous: bool, conversations: list[Any], **options: Any) -> tuple[Any, Events]:
+    """The call's result (or the error it raised) and the instrumentation events it reported."""
+    events = Events(seen=[])
+    root = get_dispatcher()
+    root.add_event_handler(events)
+    try:
+        if asynchronous:
+            result: Any = asyncio.run(llm.achat_queued(conversations, polling=NO_WAIT, **options))
+        else:
+            result = llm.chat_queued(conversations, polling=NO_WAIT, **options)
+    except Exception as error:
+        result = error
+    finally:
+        root.event_handlers.remove(events)
+    return result, events
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_each_queued_conversation_reports_the_events_chat_does(
+    asynchronous: bool, workers_ai_emulator: Emulator
+) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=1)
+    workers_ai_emulator.fail_batch_items([1], "AiError: Internal server error")
+    debug = LlamaDebugHandler()
+    llm = make_llm(workers_ai_emulator, callback_manager=CallbackManager([debug]))
+    conversations = [ask("q0"), ask("q1"), ask("q2")]
+
+    responses, events = _observed(llm, asynchronous, conversations, return_exceptions=True)
+
+    starts = [event for event in events.seen if isinstance(event, LLMChatStartEvent)]
+    ends = [event for event in events.seen if isinstance(event, LLMChatEndEvent)]
+    errors = [event for event in events.seen if isinstance(event, ExceptionEvent)]
+    assert [start.messages for start in starts] == conversations
+    assert [end.response for end in ends] == [responses[0], responses[2]]
+    assert [error.exception for error in errors] == [responses[1]]
+    method = "achat_queued" if asynchronous else "chat_queued"
+    span_ids = {event.span_id for event in (*starts, *ends, *errors)}
+    assert len(span_ids) == 1 and next(iter(span_ids)).startswith(f"WorkersAI.{method}-")  # type: ignore[union-attr]
+    pairs = debug.get_event_pairs(CBEventType.LLM)
+    assert len(pairs) == 3 and all(len(pair) == 2 for pair in pairs)
+    outcomes = [
+        end.payload.get(EventPayload.RESPONSE, end.payload.get(EventPayload.EXCEPTION))
+        for _, end in debug.get_llm_inputs_outputs()
+    ]
+    assert outcomes == responses
+
+
+def test_without_return_exceptions_every_conversation_ends_before_the_error(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    workers_ai_emulator.fail_batch_items([0], "AiError: Internal server error")
+
+    raised, events = _observed(make_llm(workers_ai_emulator), False, [ask("q0"), ask("q1")])
+
+    assert isinstance(raised, BatchItemError)
+    endings = [type(event) for event in events.seen if isinstance(event, (ExceptionEvent, LLMChatEndEvent))]
+    assert endings == [ExceptionEvent, LLMChatEndEvent]  # the item that failed, then the one that did not
+
+
+def test_a_batch_that_stops_ends_every_conversation_with_its_error(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=3)
+    llm = make_llm(workers_ai_emulator)
+
+    events = Events(seen=[])
+    root = get_dispatcher()
+    root.add_event_handler(events)
+    try:
+        with pytest.raises(BatchPendingError) as pending:
+            llm.chat_queued([ask("q0"), ask("q1")], polling=Polling(interval=0.0, timeout=0))
+    finally:
+        root.event_handlers.remove(events)
+
+    errors = [event.exception for event in events.seen if isinstance(event, ExceptionEvent)]
+    assert len(errors) == 2 and all(error is pending.value for error in errors)
