@@ -10,7 +10,7 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
@@ -192,3 +192,20 @@ def test_a_batch_that_stops_ends_every_run_with_its_error(workers_ai_emulator: E
         )
     assert len(runs.started) == 2
     assert all(outcome is pending.value for outcome in runs.ended.values()) and runs.ended.keys() == runs.started.keys()
+
+
+def test_queued_runs_nest_under_the_run_that_makes_the_batch(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    runs = Runs()
+    llm = make_llm(workers_ai_emulator)
+    parents: list[UUID] = []
+
+    class Parent(BaseCallbackHandler):
+        def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+            parents.append(run_id)
+
+    digest = RunnableLambda(lambda prompts: llm.batch_queued(prompts, polling=NO_WAIT))
+    digest.invoke(["one", "two"], config={"callbacks": [runs, Parent()]})
+
+    assert len(runs.started) == 2 and len(runs.ended) == 2
+    assert [start["parent_run_id"] for start in runs.started.values()] == [parents[0], parents[0]]
