@@ -4,8 +4,8 @@ HTTP only: sending, retries and error translation. What a reply means (parsing, 
 reply passes) is decided in `cfai.wire`; which route a stream takes and how its bytes are read, in `cfai.routes`;
 settings come from `cfai.config`, retry decisions from `cfai.retry`, connection pools from `cfai.pools`, httpx
 requests from `cfai.httpx_requests`. The two client classes are mirror images that only send bytes, sleep and read.
-httpx exceptions and HTTP error statuses are translated into `cfai.errors` here (the error translation a stream's
-reads run under is handed to `cfai.routes` from here) and nowhere else.
+httpx exceptions and HTTP error statuses are translated into `cfai.errors` here and nowhere else: a stream's reads in
+`cfai.routes` run under the translation its client hands them.
 """
 
 from __future__ import annotations
