@@ -258,7 +258,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         self,
         inputs: Sequence[LanguageModelInput],
         *,
-        config: RunnableConfig | None = None,
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         stop: list[str] | None = None,
         return_exceptions: bool = False,
         request_id: str | None = None,
@@ -272,8 +272,9 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         stands in its slot as the error. To resume from a saved `request_id`, pass it with the same inputs and
         options: they map the results back. `polling` sets the waits and the timeout; `progress` a status line on
         stderr (None: on a terminal only). Other keyword arguments are `invoke()`'s call options (`tools=` etc.).
-        Each input is a run for callbacks and tracers, as in `batch`: `config` gives its callbacks, tags, metadata
-        and run name (`langchain_cfai.queued_runs`). `rate_limiter` is waited on once per submission.
+        Each input is a run for callbacks and tracers, as in `batch`: `config` (one for all inputs, or one each)
+        gives its callbacks, tags, metadata and run name (`langchain_cfai.queued_runs`). `rate_limiter` is waited on
+        once per submission.
         """
         conversations = self._conversations(inputs)
         calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
@@ -298,7 +299,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         self,
         inputs: Sequence[LanguageModelInput],
         *,
-        config: RunnableConfig | None = None,
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         stop: list[str] | None = None,
         return_exceptions: bool = False,
         request_id: str | None = None,

@@ -20,7 +20,8 @@ from langchain_core.callbacks import (
 from langchain_core.load import dumpd
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
-from langchain_core.runnables import RunnableConfig, ensure_config
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import get_config_list
 
 if TYPE_CHECKING:
     from langchain_cfai.chat_models import ChatWorkersAI
@@ -28,30 +29,40 @@ if TYPE_CHECKING:
 __all__ = ["AsyncQueuedRuns", "QueuedRuns", "astart_runs", "start_runs"]
 
 
-def _configure(
+def _run_starts(
     manager: type[CallbackManager] | type[AsyncCallbackManager],
     model: ChatWorkersAI,
-    config: RunnableConfig | None,
+    conversations: list[list[BaseMessage]],
+    config: RunnableConfig | Sequence[RunnableConfig] | None,
     stop: list[str] | None,
     options: Mapping[str, Any],
-) -> tuple[CallbackManager | AsyncCallbackManager, dict[str, Any]]:
-    """The callback manager `generate` would configure for these calls, and the arguments of their runs' start."""
-    config = ensure_config(config)  # also inherits the run this batch is called from, if any
-    configured = manager.configure(
-        config.get("callbacks"),
-        model.callbacks,
-        model.verbose,
-        config.get("tags"),
-        model.tags,
-        {**config.get("metadata", {}), **model._get_ls_params(stop=stop, **options)},
-        model.metadata,
-    )
-    start = {
-        "invocation_params": model._get_invocation_params(stop=stop, **options),
-        "options": {"stop": stop},
-        "name": config.get("run_name"),
-    }
-    return configured, start
+) -> list[tuple[Any, dict[str, Any]]]:
+    """For each conversation, the callback manager `generate` would configure for it and the arguments that start
+    its run. `config` is one for all or one each, as `batch` takes it (`get_config_list`, which also inherits the run
+    this batch is called from, if any)."""
+    serialized, params = dumpd(model), model._get_invocation_params(stop=stop, **options)
+    starts = []
+    for conversation, one in zip(conversations, get_config_list(config, len(conversations)), strict=True):
+        configured = manager.configure(
+            one.get("callbacks"),
+            model.callbacks,
+            model.verbose,
+            one.get("tags"),
+            model.tags,
+            {**one.get("metadata", {}), **model._get_ls_params(stop=stop, **options)},
+            model.metadata,
+        )
+        start = {
+            "serialized": serialized,
+            "messages": [conversation],
+            "run_id": one.get("run_id"),
+            "invocation_params": params,
+            "options": {"stop": stop},
+            "name": one.get("run_name"),
+            "batch_size": len(conversations),
+        }
+        starts.append((configured, start))
+    return starts
 
 
 def _result(output: AIMessage) -> LLMResult:
@@ -99,25 +110,25 @@ class AsyncQueuedRuns:
 def start_runs(
     model: ChatWorkersAI,
     conversations: list[list[BaseMessage]],
-    config: RunnableConfig | None,
+    config: RunnableConfig | Sequence[RunnableConfig] | None,
     stop: list[str] | None,
     options: Mapping[str, Any],
 ) -> QueuedRuns:
-    """Starts one run per conversation, as `generate` does for a batch of prompts."""
-    manager, start = _configure(CallbackManager, model, config, stop, options)
-    assert isinstance(manager, CallbackManager)
-    runs = manager.on_chat_model_start(dumpd(model), conversations, batch_size=len(conversations), **start)
+    """Starts one run per conversation, as `batch` does for its inputs."""
+    runs: list[CallbackManagerForLLMRun] = []
+    for manager, start in _run_starts(CallbackManager, model, conversations, config, stop, options):
+        runs += manager.on_chat_model_start(**start)
     return QueuedRuns(runs)
 
 
 async def astart_runs(
     model: ChatWorkersAI,
     conversations: list[list[BaseMessage]],
-    config: RunnableConfig | None,
+    config: RunnableConfig | Sequence[RunnableConfig] | None,
     stop: list[str] | None,
     options: Mapping[str, Any],
 ) -> AsyncQueuedRuns:
-    manager, start = _configure(AsyncCallbackManager, model, config, stop, options)
-    assert isinstance(manager, AsyncCallbackManager)
-    runs = await manager.on_chat_model_start(dumpd(model), conversations, batch_size=len(conversations), **start)
+    runs: list[AsyncCallbackManagerForLLMRun] = []
+    for manager, start in _run_starts(AsyncCallbackManager, model, conversations, config, stop, options):
+        runs += await manager.on_chat_model_start(**start)
     return AsyncQueuedRuns(runs)

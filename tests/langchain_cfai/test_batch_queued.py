@@ -209,3 +209,19 @@ def test_queued_runs_nest_under_the_run_that_makes_the_batch(workers_ai_emulator
 
     assert len(runs.started) == 2 and len(runs.ended) == 2
     assert [start["parent_run_id"] for start in runs.started.values()] == [parents[0], parents[0]]
+
+
+def test_a_config_per_input_as_batch_takes_them(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    runs = Runs()
+    configs: list[RunnableConfig] = [{"callbacks": [runs], "tags": [f"input-{n}"]} for n in range(2)]
+
+    make_llm(workers_ai_emulator).batch_queued(["one", "two"], config=configs, polling=NO_WAIT)
+
+    assert [(start["messages"][0][0].content, start["tags"]) for start in runs.started.values()] == [
+        ("one", ["input-0"]),
+        ("two", ["input-1"]),
+    ]
+    with pytest.raises(ValueError, match="same length as inputs"):
+        make_llm(workers_ai_emulator).batch_queued(["one", "two", "three"], config=configs, polling=NO_WAIT)
+    assert len(submissions(workers_ai_emulator)) == 1  # the refused batch sent nothing
