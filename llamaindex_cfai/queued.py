@@ -19,7 +19,7 @@ from cfai.errors import WorkersAIError
 from cfai.rate_limit import aacquire, acquire
 from cfai.wire import Reply
 from llamaindex_cfai.convert import reply_problems, response_from_reply
-from llamaindex_cfai.queued_events import QueuedEvents
+from llamaindex_cfai.queued_events import QueuedEvents, queued_events
 
 if TYPE_CHECKING:
     from cfai.batch import Polling
@@ -43,6 +43,20 @@ def _response(index: int, reply: Reply) -> ChatResponse:
     for problem, category in reply_problems(reply):
         warnings.warn(problem, category, stacklevel=4)
     return response_from_reply(reply)
+
+
+def _outputs(
+    events: QueuedEvents, replies: Sequence[Reply | WorkersAIError], return_exceptions: bool
+) -> list[ChatResponse | WorkersAIError]:
+    """What `chat` returns for each item, each conversation's events ended with it; without `return_exceptions`,
+    the first failed item then raises."""
+    from cfai.batch import batch_outputs, raise_first_failure
+
+    outputs = batch_outputs(replies, _response, return_exceptions=True)
+    events.end(outputs)
+    if not return_exceptions:
+        raise_first_failure(outputs)
+    return outputs
 
 
 def _bodies_and_stop(requests: Sequence[_Request]) -> tuple[list[Mapping[str, Any]], list[str] | None]:
@@ -87,23 +101,13 @@ class QueuedChat:
         instrumentation span, and each conversation reports the events `chat` reports (`queued_events.py`).
         """
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
-        from cfai.batch import BatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
+        from cfai.batch import BatchQueue  # loaded with the first queued batch
 
-        with self.callback_manager.as_trace("chat_queued"):
-            events = QueuedEvents(self.callback_manager, self.to_payload(), messages_list, kwargs)
-            try:
-                acquire(self.rate_limiter)
-                replies = BatchQueue(self.client, polling=polling, progress=progress).run(
-                    bodies, stop=stop, request_id=request_id
-                )
-            except BaseException as error:
-                events.fail(error)
-                raise
-            outputs = batch_outputs(replies, _response, return_exceptions=True)
-            events.end(outputs)
-        if not return_exceptions:
-            raise_first_failure(outputs)
-        return outputs
+        with queued_events(self.callback_manager, self.to_payload(), messages_list, kwargs) as events:
+            acquire(self.rate_limiter)
+            queue = BatchQueue(self.client, polling=polling, progress=progress)
+            replies = queue.run(bodies, stop=stop, request_id=request_id)
+            return _outputs(events, replies, return_exceptions)
 
     @dispatcher.span
     async def achat_queued(
@@ -118,19 +122,10 @@ class QueuedChat:
     ) -> list[ChatResponse | WorkersAIError]:
         """The asynchronous `chat_queued`."""
         bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
-        from cfai.batch import AsyncBatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
+        from cfai.batch import AsyncBatchQueue  # loaded with the first queued batch
 
-        with self.callback_manager.as_trace("chat_queued"):
-            events = QueuedEvents(self.callback_manager, self.to_payload(), messages_list, kwargs)
-            try:
-                await aacquire(self.rate_limiter)
-                queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
-                replies = await queue.run(bodies, stop=stop, request_id=request_id)
-            except BaseException as error:
-                events.fail(error)
-                raise
-            outputs = batch_outputs(replies, _response, return_exceptions=True)
-            events.end(outputs)
-        if not return_exceptions:
-            raise_first_failure(outputs)
-        return outputs
+        with queued_events(self.callback_manager, self.to_payload(), messages_list, kwargs) as events:
+            await aacquire(self.rate_limiter)
+            queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
+            replies = await queue.run(bodies, stop=stop, request_id=request_id)
+            return _outputs(events, replies, return_exceptions)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from llama_index.core.base.llms.types import ChatResponse
 from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload, LlamaDebugHandler
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
@@ -160,3 +161,38 @@ def test_a_batch_that_stops_ends_every_conversation_with_its_error(workers_ai_em
 
     errors = [event.exception for event in events.seen if isinstance(event, ExceptionEvent)]
     assert len(errors) == 2 and all(error is pending.value for error in errors)
+
+
+class _EndsOnce(BaseCallbackHandler):
+    """Records each LLM event's end; the first that carries a response raises, as a faulty handler might."""
+
+    def __init__(self) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self.ended: list[tuple[str, set[str]]] = []
+
+    def on_event_start(self, event_type: Any, payload: Any = None, event_id: str = "", **kwargs: Any) -> str:
+        return event_id
+
+    def on_event_end(self, event_type: Any, payload: Any = None, event_id: str = "", **kwargs: Any) -> None:
+        if event_type is CBEventType.LLM:
+            self.ended.append((event_id, set(payload or {})))
+            if len(self.ended) == 1 and EventPayload.RESPONSE in (payload or {}):
+                raise RuntimeError("handler failed")
+
+    def start_trace(self, trace_id: str | None = None) -> None:
+        pass
+
+    def end_trace(self, trace_id: str | None = None, trace_map: Any = None) -> None:
+        pass
+
+
+def test_a_handler_that_raises_still_leaves_each_conversation_ended_once(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    handler = _EndsOnce()
+    llm = make_llm(workers_ai_emulator, callback_manager=CallbackManager([handler]))
+
+    with pytest.raises(RuntimeError, match="handler failed"):
+        llm.chat_queued([ask("q0"), ask("q1")], polling=NO_WAIT)
+
+    assert [keys for _, keys in handler.ended] == [{"messages", "response"}, {"exception"}]
+    assert len({event_id for event_id, _ in handler.ended}) == 2
