@@ -8,6 +8,7 @@ direct one: its messages, invocation params, tags and metadata, then its answer 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,41 +71,59 @@ def _result(output: AIMessage) -> LLMResult:
 
 
 class QueuedRuns:
-    """The runs of one queued batch, in input order."""
+    """The runs of one queued batch, in input order; `end` or `fail` ends those still open."""
 
     def __init__(self, runs: Sequence[CallbackManagerForLLMRun]) -> None:
-        self.runs = runs
+        self._open = deque(runs)
 
     def end(self, outputs: Sequence[AIMessage | BaseException]) -> None:
         """Ends each run with its item's message, or its item's error."""
-        for run, output in zip(self.runs, outputs, strict=True):
-            if isinstance(output, BaseException):
-                run.on_llm_error(output)
-            else:
-                run.on_llm_end(_result(output))
+        _check_counts(outputs, self._open)
+        try:
+            for output in outputs:
+                # Taken off before it is ended: should a handler raise (`raise_error`), the others end with its error.
+                run = self._open.popleft()
+                if isinstance(output, BaseException):
+                    run.on_llm_error(output)
+                else:
+                    run.on_llm_end(_result(output))
+        except BaseException as error:
+            self.fail(error)
+            raise
 
     def fail(self, error: BaseException) -> None:
-        """Ends every run with the error that stopped the whole batch."""
-        for run in self.runs:
-            run.on_llm_error(error)
+        """Ends every run still open with the error that stopped the whole batch."""
+        while self._open:
+            self._open.popleft().on_llm_error(error)
 
 
 class AsyncQueuedRuns:
     """The mirror of `QueuedRuns` for `abatch_queued`."""
 
     def __init__(self, runs: Sequence[AsyncCallbackManagerForLLMRun]) -> None:
-        self.runs = runs
+        self._open = deque(runs)
 
     async def end(self, outputs: Sequence[AIMessage | BaseException]) -> None:
-        for run, output in zip(self.runs, outputs, strict=True):
-            if isinstance(output, BaseException):
-                await run.on_llm_error(output)
-            else:
-                await run.on_llm_end(_result(output))
+        _check_counts(outputs, self._open)
+        try:
+            for output in outputs:
+                run = self._open.popleft()
+                if isinstance(output, BaseException):
+                    await run.on_llm_error(output)
+                else:
+                    await run.on_llm_end(_result(output))
+        except BaseException as error:
+            await self.fail(error)
+            raise
 
     async def fail(self, error: BaseException) -> None:
-        for run in self.runs:
-            await run.on_llm_error(error)
+        while self._open:
+            await self._open.popleft().on_llm_error(error)
+
+
+def _check_counts(outputs: Sequence[object], runs: Sequence[object]) -> None:
+    if len(outputs) != len(runs):
+        raise ValueError(f"{len(outputs)} outcomes for {len(runs)} open runs")
 
 
 def start_runs(

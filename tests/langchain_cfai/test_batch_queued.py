@@ -225,3 +225,27 @@ def test_a_config_per_input_as_batch_takes_them(workers_ai_emulator: Emulator) -
     with pytest.raises(ValueError, match="same length as inputs"):
         make_llm(workers_ai_emulator).batch_queued(["one", "two", "three"], config=configs, polling=NO_WAIT)
     assert len(submissions(workers_ai_emulator)) == 1  # the refused batch sent nothing
+
+
+class _StrictRuns(Runs):
+    """A handler whose errors reach the caller (`raise_error`); ending the first run with a message fails."""
+
+    raise_error = True
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        super().on_llm_end(response, run_id=run_id, **kwargs)
+        if len(self.ended) == 1:
+            raise RuntimeError("handler failed")
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_handler_that_raises_still_leaves_every_run_ended_once(
+    asynchronous: bool, workers_ai_emulator: Emulator
+) -> None:
+    workers_ai_emulator.configure(batch_pending_polls=0)
+    runs = _StrictRuns()
+    with pytest.raises(RuntimeError, match="handler failed"):
+        _queued(make_llm(workers_ai_emulator), asynchronous, ["one", "two"], config={"callbacks": [runs]})
+    outcomes = runs.outcomes_by_prompt()
+    assert isinstance(outcomes["one"], AIMessage)
+    assert isinstance(outcomes["two"], RuntimeError) and str(outcomes["two"]) == "handler failed"
