@@ -200,12 +200,9 @@ def finished(outcomes: list[Outcome], bodies: Sequence[Mapping[str, Any]], stop:
     ]
 
 
-def batch_outputs(
-    outcomes: Sequence[Outcome], convert: Callable[[int, Reply], T], *, return_exceptions: bool
-) -> list[T | WorkersAIError]:
-    """Framework objects in input order; without `return_exceptions`, the first failed item raises instead."""
-    if not return_exceptions:
-        raise_first_failure(outcomes)
+def batch_outputs(outcomes: Sequence[Outcome], convert: Callable[[int, Reply], T]) -> list[T | WorkersAIError]:
+    """Framework objects in input order, each failed item's error in its slot. The adapters end each item's
+    callback run with its output before `raise_first_failure` decides whether the call raises."""
     return [
         outcome if isinstance(outcome, WorkersAIError) else convert(index, outcome)
         for index, outcome in enumerate(outcomes)
@@ -213,8 +210,8 @@ def batch_outputs(
 
 
 def raise_first_failure(outcomes: Sequence[object]) -> None:
-    """Raises `BatchItemError` for the first item whose outcome is an error (raw, or already mapped to framework
-    objects), naming its index."""
+    """Raises `BatchItemError` for the first item whose outcome is an error (raw, or already mapped by
+    `batch_outputs`), naming its index: what a queued call without `return_exceptions` does."""
     for index, outcome in enumerate(outcomes):
         if isinstance(outcome, WorkersAIError):
             raise BatchItemError(index, outcome) from outcome

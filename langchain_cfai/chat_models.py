@@ -289,7 +289,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         except BaseException as error:
             runs.fail(error)
             raise
-        outputs = batch_outputs(replies, self._queued_message(calls), return_exceptions=True)
+        outputs = batch_outputs(replies, self._queued_message(calls))
         runs.end(outputs)
         if not return_exceptions:
             raise_first_failure(outputs)
@@ -321,7 +321,7 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         except BaseException as error:
             await runs.fail(error)
             raise
-        outputs = batch_outputs(replies, self._queued_message(calls), return_exceptions=True)
+        outputs = batch_outputs(replies, self._queued_message(calls))
         await runs.end(outputs)
         if not return_exceptions:
             raise_first_failure(outputs)

@@ -52,7 +52,7 @@ def _outputs(
     the first failed item then raises."""
     from cfai.batch import batch_outputs, raise_first_failure
 
-    outputs = batch_outputs(replies, _response, return_exceptions=True)
+    outputs = batch_outputs(replies, _response)
     events.end(outputs)
     if not return_exceptions:
         raise_first_failure(outputs)

@@ -24,6 +24,7 @@ from cfai.batch import (
     BatchQueue,
     Polling,
     batch_outputs,
+    raise_first_failure,
 )
 from cfai.batch_progress import ProgressLine
 from cfai.binding import BindingClient
@@ -223,16 +224,16 @@ def test_no_inputs_send_nothing(kind: str) -> None:
     assert server.requests == []
 
 
-def test_batch_outputs_raise_the_first_failure_naming_its_index() -> None:
+def test_batch_outputs_keep_failures_in_their_slots_and_the_first_one_raises_naming_its_index() -> None:
     failure = ResponseFailedError("boom")
     outcomes: list[Reply | WorkersAIError] = [Reply(id="a", model=MODEL, status="completed", text="a"), failure]
-    with pytest.raises(BatchItemError, match="Item 1 of the queued batch failed: boom") as raised:
-        batch_outputs(outcomes, lambda index, reply: reply.text, return_exceptions=False)
-    assert raised.value.index == 1 and raised.value.error is failure and raised.value.__cause__ is failure
-    assert batch_outputs(outcomes, lambda index, reply: (index, reply.text), return_exceptions=True) == [
-        (0, "a"),
-        failure,
-    ]
+    outputs = batch_outputs(outcomes, lambda index, reply: (index, reply.text))
+    assert outputs == [(0, "a"), failure]
+    for checked in (outcomes, outputs):  # raw outcomes, or once mapped
+        with pytest.raises(BatchItemError, match="Item 1 of the queued batch failed: boom") as raised:
+            raise_first_failure(checked)
+        assert raised.value.index == 1 and raised.value.error is failure and raised.value.__cause__ is failure
+    raise_first_failure([(0, "a")])  # nothing failed: nothing raised
 
 
 def test_the_binding_client_cannot_queue() -> None:
