@@ -7,11 +7,14 @@ where the emulator serves. Helpers are fixtures (not imports) so the suite works
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import support.server
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 from support.server import fixture_json
 
 from llamaindex_cfai import WorkersAI
@@ -34,6 +37,25 @@ class Server(support.server.ScriptedServer):
             # The server answers Responses JSON; on Cloudflare's URL `auto` would stream Chat Completions instead.
             settings.setdefault("stream_mode", "buffered")
         return WorkersAI(**self.clients(), **settings)
+
+
+class _Recorder(BaseEventHandler):
+    seen: list[BaseEvent] = []
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.seen.append(event)
+
+
+@pytest.fixture
+def instrumentation_events() -> Iterator[list[BaseEvent]]:
+    """Every LlamaIndex instrumentation event dispatched while the test runs, in order."""
+    recorder = _Recorder(seen=[])
+    root = get_dispatcher()
+    root.add_event_handler(recorder)
+    try:
+        yield recorder.seen
+    finally:
+        root.event_handlers.remove(recorder)
 
 
 @pytest.fixture

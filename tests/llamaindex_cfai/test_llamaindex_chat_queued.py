@@ -9,8 +9,6 @@ import pytest
 from llama_index.core.base.llms.types import ChatResponse
 from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload, LlamaDebugHandler
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMChatStartEvent
@@ -81,33 +79,19 @@ async def test_achat_queued_resumes_from_a_saved_request_id(workers_ai_emulator:
 # Observability: each queued conversation reports what `chat` reports.
 
 
-class Events(BaseEventHandler):
-    seen: list[BaseEvent] = []
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.seen.append(event)
-
-
-def _observed(llm: WorkersAI, asynchronous: bool, conversations: list[Any], **options: Any) -> tuple[Any, Events]:
-    """The call's result (or the error it raised) and the instrumentation events it reported."""
-    events = Events(seen=[])
-    root = get_dispatcher()
-    root.add_event_handler(events)
+def _queued(llm: WorkersAI, asynchronous: bool, conversations: list[Any], **options: Any) -> Any:
+    """The call's result, or the error it raised."""
     try:
         if asynchronous:
-            result: Any = asyncio.run(llm.achat_queued(conversations, polling=NO_WAIT, **options))
-        else:
-            result = llm.chat_queued(conversations, polling=NO_WAIT, **options)
+            return asyncio.run(llm.achat_queued(conversations, polling=NO_WAIT, **options))
+        return llm.chat_queued(conversations, polling=NO_WAIT, **options)
     except Exception as error:
-        result = error
-    finally:
-        root.event_handlers.remove(events)
-    return result, events
+        return error
 
 
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_each_queued_conversation_reports_the_events_chat_does(
-    asynchronous: bool, workers_ai_emulator: Emulator
+    asynchronous: bool, workers_ai_emulator: Emulator, instrumentation_events: list[BaseEvent]
 ) -> None:
     workers_ai_emulator.configure(batch_pending_polls=1)
     workers_ai_emulator.fail_batch_items([1], "AiError: Internal server error")
@@ -115,11 +99,11 @@ def test_each_queued_conversation_reports_the_events_chat_does(
     llm = make_llm(workers_ai_emulator, callback_manager=CallbackManager([debug]))
     conversations = [ask("q0"), ask("q1"), ask("q2")]
 
-    responses, events = _observed(llm, asynchronous, conversations, return_exceptions=True)
+    responses = _queued(llm, asynchronous, conversations, return_exceptions=True)
 
-    starts = [event for event in events.seen if isinstance(event, LLMChatStartEvent)]
-    ends = [event for event in events.seen if isinstance(event, LLMChatEndEvent)]
-    errors = [event for event in events.seen if isinstance(event, ExceptionEvent)]
+    starts = [event for event in instrumentation_events if isinstance(event, LLMChatStartEvent)]
+    ends = [event for event in instrumentation_events if isinstance(event, LLMChatEndEvent)]
+    errors = [event for event in instrumentation_events if isinstance(event, ExceptionEvent)]
     assert [start.messages for start in starts] == conversations
     assert [end.response for end in ends] == [responses[0], responses[2]]
     assert [error.exception for error in errors] == [responses[1]]
@@ -135,31 +119,29 @@ def test_each_queued_conversation_reports_the_events_chat_does(
     assert outcomes == responses
 
 
-def test_without_return_exceptions_every_conversation_ends_before_the_error(workers_ai_emulator: Emulator) -> None:
+def test_without_return_exceptions_every_conversation_ends_before_the_error(
+    workers_ai_emulator: Emulator, instrumentation_events: list[BaseEvent]
+) -> None:
     workers_ai_emulator.configure(batch_pending_polls=0)
     workers_ai_emulator.fail_batch_items([0], "AiError: Internal server error")
 
-    raised, events = _observed(make_llm(workers_ai_emulator), False, [ask("q0"), ask("q1")])
+    raised = _queued(make_llm(workers_ai_emulator), False, [ask("q0"), ask("q1")])
 
     assert isinstance(raised, BatchItemError)
-    endings = [type(event) for event in events.seen if isinstance(event, (ExceptionEvent, LLMChatEndEvent))]
+    endings = [type(event) for event in instrumentation_events if isinstance(event, (ExceptionEvent, LLMChatEndEvent))]
     assert endings == [ExceptionEvent, LLMChatEndEvent]  # the item that failed, then the one that did not
 
 
-def test_a_batch_that_stops_ends_every_conversation_with_its_error(workers_ai_emulator: Emulator) -> None:
+def test_a_batch_that_stops_ends_every_conversation_with_its_error(
+    workers_ai_emulator: Emulator, instrumentation_events: list[BaseEvent]
+) -> None:
     workers_ai_emulator.configure(batch_pending_polls=3)
     llm = make_llm(workers_ai_emulator)
 
-    events = Events(seen=[])
-    root = get_dispatcher()
-    root.add_event_handler(events)
-    try:
-        with pytest.raises(BatchPendingError) as pending:
-            llm.chat_queued([ask("q0"), ask("q1")], polling=Polling(interval=0.0, timeout=0))
-    finally:
-        root.event_handlers.remove(events)
+    with pytest.raises(BatchPendingError) as pending:
+        llm.chat_queued([ask("q0"), ask("q1")], polling=Polling(interval=0.0, timeout=0))
 
-    errors = [event.exception for event in events.seen if isinstance(event, ExceptionEvent)]
+    errors = [event.exception for event in instrumentation_events if isinstance(event, ExceptionEvent)]
     assert len(errors) == 2 and all(error is pending.value for error in errors)
 
 

@@ -14,8 +14,6 @@ import pytest
 from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ThinkingBlock
 from llama_index.core.callbacks import CallbackManager, LlamaDebugHandler
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
 from cfai.config import ConfigurationError
@@ -115,29 +113,18 @@ def test_an_invalid_reasoning_effort_fails_before_any_request(server: Callable[.
 # Secrets.
 
 
-class _Events(BaseEventHandler):
-    seen: list[BaseEvent] = []
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.seen.append(event)
-
-
-def test_the_token_never_appears_in_serialized_output_repr_or_events(server: Callable[..., Any]) -> None:
+def test_the_token_never_appears_in_serialized_output_repr_or_events(
+    server: Callable[..., Any], instrumentation_events: list[BaseEvent]
+) -> None:
     secret = "cf-secret-token-never-shown-1234"
     debug = LlamaDebugHandler()
     llm = server("responses-text.json", "responses-text.json", repeat_last=True).llm(
         api_token=secret, callback_manager=CallbackManager([debug])
     )
-    events = _Events(seen=[])
-    root = get_dispatcher()
-    root.add_event_handler(events)
-    try:
-        llm.chat(ask())
-        list(llm.stream_chat(ask()))
-    finally:
-        root.event_handlers.remove(events)
+    llm.chat(ask())
+    list(llm.stream_chat(ask()))
 
-    assert events.seen and debug.get_llm_inputs_outputs()
+    assert instrumentation_events and debug.get_llm_inputs_outputs()
     texts = [
         repr(llm),
         str(llm),
@@ -145,7 +132,7 @@ def test_the_token_never_appears_in_serialized_output_repr_or_events(server: Cal
         llm.to_json(),
         llm.model_dump_json(),
         str(llm.to_payload()),
-        *(repr(event.model_dump()) for event in events.seen),
+        *(repr(event.model_dump()) for event in instrumentation_events),
         *(repr(pair) for pair in debug.get_llm_inputs_outputs()),
     ]
     assert all(secret not in text for text in texts)

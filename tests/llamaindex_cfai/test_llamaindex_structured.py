@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
@@ -64,34 +62,21 @@ def test_astructured_predict(server: Callable[..., Any], reply: Any) -> None:
     assert asyncio.run(llm.astructured_predict(Person, PROMPT, text="Ada")) == ADA
 
 
-class _Events(BaseEventHandler):
-    seen: list[BaseEvent] = []
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.seen.append(event)
-
-
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_structured_prediction_is_reported_in_its_own_span(
-    asynchronous: bool, server: Callable[..., Any], reply: Any
+    asynchronous: bool, server: Callable[..., Any], reply: Any, instrumentation_events: list[BaseEvent]
 ) -> None:
     """As LlamaIndex's own `structured_predict` reports it: start and end events, the chat's inside the same span."""
     llm = server(reply(ADA_JSON)).llm()
-    events = _Events(seen=[])
-    root = get_dispatcher()
-    root.add_event_handler(events)
-    try:
-        call = llm.astructured_predict if asynchronous else llm.structured_predict
-        result = call(Person, PROMPT, text="Ada")
-        person = asyncio.run(result) if asynchronous else result
-    finally:
-        root.event_handlers.remove(events)
+    call = llm.astructured_predict if asynchronous else llm.structured_predict
+    result = call(Person, PROMPT, text="Ada")
+    person = asyncio.run(result) if asynchronous else result
 
     assert person == ADA
-    kinds = [type(event) for event in events.seen]
+    kinds = [type(event) for event in instrumentation_events]
     assert kinds[0] is LLMStructuredPredictStartEvent and kinds[-1] is LLMStructuredPredictEndEvent
     assert LLMChatStartEvent in kinds and LLMChatEndEvent in kinds
-    start, end = events.seen[0], events.seen[-1]
+    start, end = instrumentation_events[0], instrumentation_events[-1]
     assert isinstance(start, LLMStructuredPredictStartEvent) and start.template_args == {"text": "Ada"}
     assert isinstance(end, LLMStructuredPredictEndEvent) and end.output == ADA
     method = "astructured_predict" if asynchronous else "structured_predict"
