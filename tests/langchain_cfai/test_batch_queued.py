@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
@@ -214,7 +214,10 @@ def test_queued_runs_nest_under_the_run_that_makes_the_batch(workers_ai_emulator
 def test_a_config_per_input_as_batch_takes_them(workers_ai_emulator: Emulator) -> None:
     workers_ai_emulator.configure(batch_pending_polls=0)
     runs = Runs()
-    configs: list[RunnableConfig] = [{"callbacks": [runs], "tags": [f"input-{n}"]} for n in range(2)]
+    run_ids = [uuid4(), uuid4()]
+    configs: list[RunnableConfig] = [
+        {"callbacks": [runs], "tags": [f"input-{n}"], "run_name": f"digest-{n}", "run_id": run_ids[n]} for n in range(2)
+    ]
 
     make_llm(workers_ai_emulator).batch_queued(["one", "two"], config=configs, polling=NO_WAIT)
 
@@ -222,6 +225,8 @@ def test_a_config_per_input_as_batch_takes_them(workers_ai_emulator: Emulator) -
         ("one", ["input-0"]),
         ("two", ["input-1"]),
     ]
+    assert [start["name"] for start in runs.started.values()] == ["digest-0", "digest-1"]
+    assert list(runs.started) == run_ids and set(runs.ended) == set(run_ids)
     with pytest.raises(ValueError, match="same length as inputs"):
         make_llm(workers_ai_emulator).batch_queued(["one", "two", "three"], config=configs, polling=NO_WAIT)
     assert len(submissions(workers_ai_emulator)) == 1  # the refused batch sent nothing
