@@ -3,8 +3,8 @@
 A reply comes from `/responses`; a stream comes from `/responses` or, in `chat_completions` mode, from
 `/chat/completions` (Cloudflare streams gpt-oss token by token only there, docs/wire.md). The two readers that
 understand those streams live in `cfai.wire`; here they are fed from an httpx response or an aiohttp answer, with
-the transport's error translation around every read. The clients in `cfai.transport` send, retry and close; the
-event loops below are shared by whichever of them asked.
+the transport's error translation around every read. The clients in `cfai.transport` send and retry; the read
+loops below (`events`, `aevents`) read, and close the answer once its events end.
 """
 
 from __future__ import annotations

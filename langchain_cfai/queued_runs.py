@@ -42,6 +42,7 @@ def _run_starts(
     its run. `config` is one for all or one each, as `batch` takes it (`get_config_list`, which also inherits the run
     this batch is called from, if any)."""
     serialized, params = dumpd(model), model._get_invocation_params(stop=stop, **options)
+    langsmith = model._get_ls_params(stop=stop, **options)  # the same for every input
     starts = []
     for conversation, one in zip(conversations, get_config_list(config, len(conversations)), strict=True):
         configured = manager.configure(
@@ -50,7 +51,7 @@ def _run_starts(
             model.verbose,
             one.get("tags"),
             model.tags,
-            {**one.get("metadata", {}), **model._get_ls_params(stop=stop, **options)},
+            {**one.get("metadata", {}), **langsmith},
             model.metadata,
         )
         start = {
