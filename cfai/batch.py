@@ -4,8 +4,8 @@
     request_id = queue.queue(bodies)                      # one POST .../ai/run/{model}?queueRequest=true
     replies = queue.queued_results(request_id, bodies)    # polls with backoff until done; a Reply or an error each
 
-The wire (docs/wire.md, "Async batch queue"): the submission `{"requests": [<body without model>, ...]}` answers a
-`request_id`; polling POSTs `{"request_id"}` to the same route. A result that carries a `status` is still pending
+The wire (docs/wire.md, "The async batch queue"): the submission `{"requests": [<body without model>, ...]}` answers
+a `request_id`; polling POSTs `{"request_id"}` to the same route. A result that carries a `status` is still pending
 ("queued", "running"); a finished one comes in one of two shapes, both accepted: `results` (gpt-oss, in request
 order, a failed item carries `error`) or `responses` (generic, entries placed by their `id`, `success: false` for a
 failed item). Every item becomes a `Reply` finished exactly like a direct call's (`ReplyFinisher`: forced tool calls

@@ -6,7 +6,7 @@ batch, 400/5006 naming `/requests/<index>`), answers them all with the same code
 `"running"` until the job's pending polls have passed and its pending seconds have gone by on the state's clock;
 from then on every poll gets the results, so a client can resume from a saved request_id.
 
-The finished shapes, both Cloudflare's (docs/wire.md, "Async batch queue"):
+The finished shapes, both Cloudflare's (docs/wire.md, "The async batch queue"):
 
 - "results" (gpt-oss): `{"results": [<Response>, ...]}` in request order; a failed item is a Response with
   `"status": "failed"` and `"error": {"message", "type", "code": "<string>"}`.
