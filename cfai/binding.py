@@ -4,7 +4,8 @@ Inside a Worker, Workers AI is reached through the binding's `await env.AI.run(m
 token or URL. `BindingClient` is the asynchronous core client for it: the same Responses body as over HTTP (without
 `model`, which `run` takes apart), the same reply parsing and the same exit (`ReplyFinisher`), so a reply reads the
 same whichever way it came. The binding serves gpt-oss without streaming, so `stream()` replays the whole reply as
-stream events (the "buffered" stream mode).
+stream events (the "buffered" stream mode). Embeddings go through `run` too, with the model's native input
+(`cfai.embeddings.run_inputs`); the batch queue is a REST route and has no binding form here.
 
 Python Workers run on Pyodide: there the body is handed over as a JavaScript object (`pyodide.ffi.to_js` with
 `Object.fromEntries`, as Cloudflare's Python Workers documentation shows) and the result comes back through
@@ -29,6 +30,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from cfai.config import StreamMode
+from cfai.embeddings import EMBEDDINGS_PATH, run_inputs
 from cfai.errors import APIStatusError, WorkersAIError, error_from_status
 from cfai.retry import RetryPolicy, retry_delay
 from cfai.wire.accumulator import replay
@@ -49,10 +51,15 @@ class AsyncOnlyError(RuntimeError):
     """A synchronous call on a model that holds a Workers binding: Workers only run asynchronous code."""
 
 
-def async_only_error(what: str = "This model") -> AsyncOnlyError:
+_CHAT_ASYNC_METHODS = "`await llm.ainvoke(...)`, `astream`, `abatch`; LlamaIndex: `achat`, `astream_chat`, `acomplete`"
+
+
+def async_only_error(what: str = "This model", methods: str | None = None) -> AsyncOnlyError:
+    """The error of a synchronous call on `what`; `methods` names the async methods to call instead (a chat
+    model's by default)."""
     return AsyncOnlyError(
         f"{what} calls Workers AI through a Workers binding, and Workers run asynchronous code only: use the async "
-        "methods (`await llm.ainvoke(...)`, `astream`, `abatch`; LlamaIndex: `achat`, `astream_chat`, `acomplete`)."
+        f"methods ({methods or _CHAT_ASYNC_METHODS})."
     )
 
 
@@ -168,9 +175,12 @@ class BindingClient:
                 yield finished
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """The binding's answer to a body meant for one of the REST routes it can stand in for: embeddings."""
+        if path == EMBEDDINGS_PATH:
+            return await self.run(run_inputs(body))
         raise NotImplementedError(
             f"{path!r} is an HTTP route of Workers AI's REST API; through a Workers binding only Responses calls "
-            "(invoke, chat, stream) are served. Use base_url/api_token for the batch queue."
+            "(invoke, chat, stream) and embeddings are served. Use base_url/api_token for the batch queue."
         )
 
     def release(self) -> None:

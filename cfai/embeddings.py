@@ -1,4 +1,5 @@
-"""Embeddings over Workers AI's OpenAI-compatible `/ai/v1/embeddings` route, for both adapters' embedding classes.
+"""Embeddings over Workers AI's OpenAI-compatible `/ai/v1/embeddings` route (or, inside a Worker, its AI binding),
+for both adapters' embedding classes.
 
 Pure decisions first: which texts go in which request (at most the catalog's texts per request for the model, see
 docs/wire.md "Embeddings"), what each body carries, and how a reply becomes vectors. Then the two short I/O shells
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 class AsyncPoster(Protocol):
     """What the async path needs of a client: the core's AsyncWorkersAIClient, or a Workers binding's client (which
-    refuses, with a message saying why)."""
+    runs the model with `run_inputs` of each body)."""
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any: ...
 
@@ -40,6 +41,7 @@ __all__ = [
     "check_texts",
     "embed",
     "request_bodies",
+    "run_inputs",
     "texts_per_request",
     "vectors_from_reply",
 ]
@@ -88,6 +90,16 @@ def request_bodies(model: str, texts: Sequence[str], batch_size: int | None = No
     size = texts_per_request(model, batch_size)
     # Strings only, never token ids, and no `dimensions`: Cloudflare's models have one size each (docs/wire.md).
     return [{"model": model, "input": checked[start : start + size]} for start in range(0, len(checked), size)]
+
+
+def run_inputs(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A request body as a Workers binding's `run` takes it: the model, and the texts as `text`.
+
+    A binding runs the model itself, not the OpenAI-compatible route: every Workers AI embedding model reads its
+    texts from `text`. No `pooling` is sent, so each model pools as it does by default, as on the REST route
+    (docs/wire.md, "Embeddings"); the reply's `{"shape", "data": [[...]]}` is read by `vectors_from_reply`.
+    """
+    return {"model": body["model"], "text": list(body["input"])}
 
 
 def vectors_from_reply(reply: Any, expected: int) -> list[list[float]]:

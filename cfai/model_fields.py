@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import (
     AliasChoices,
@@ -65,6 +65,9 @@ class ConnectionFields(BaseModel):
     # Only ever a base class, so a validator of its own would never run: it is not built, which saves every adapter's
     # import about 1.5 ms (benchmarks/: import time). The classes built on it build theirs as usual (below).
     model_config = ConfigDict(defer_build=True)
+    # What a synchronous call with a binding tells the user to call instead (`cfai.binding.async_only_error`): a
+    # chat model's async methods unless a class names its own.
+    binding_async_methods: ClassVar[str | None] = None
 
     api_token: SecretStr | None = Field(
         default_factory=_secret_from_env(API_TOKEN_ENV),
@@ -162,7 +165,7 @@ class ConnectionFields(BaseModel):
         if self.binding is not None:
             from cfai.binding import async_only_error
 
-            raise async_only_error(type(self).__name__)
+            raise async_only_error(type(self).__name__, self.binding_async_methods)
         return _clients_of(self).sync(self.client_settings, self.http_client)
 
     @property

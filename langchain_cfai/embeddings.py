@@ -33,7 +33,8 @@ class WorkersAIEmbeddings(ConnectionFields, Embeddings):
     `base_url=`, `gateway_id=`, `timeout=`, `max_retries=`, ...), with the same environment defaults. Long lists
     are sent in requests of at most the model's texts per request (100 for the bge models, from `cfai.catalog`);
     `aembed_documents` sends up to `max_concurrency` of them at once. An empty text is a `ValueError`, before any
-    request: Workers AI refuses empty texts.
+    request: Workers AI refuses empty texts. Inside a Python Worker, `binding=self.env.AI` embeds through the
+    Worker's AI binding instead, with the async methods (`cfai.binding`).
     """
 
     model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name", min_length=1)
@@ -47,6 +48,7 @@ class WorkersAIEmbeddings(ConnectionFields, Embeddings):
     model_config = ConfigDict(
         populate_by_name=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
     )
+    binding_async_methods = "`await embeddings.aembed_documents(...)`, `aembed_query`"
 
     @property
     def model_name(self) -> str:

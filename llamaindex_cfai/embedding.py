@@ -33,11 +33,14 @@ class WorkersAIEmbedding(ConnectionFields, BaseEmbedding):
     Credentials and every connection setting are those of `WorkersAI`, with the same environment defaults, checked
     at construction. `embed_batch_size` defaults to the model's texts per request (100 for the bge models, from
     `cfai.catalog`); a larger one is split into requests Cloudflare accepts, `max_concurrency` of them at once on
-    the async path. An empty text is a `ValueError`, before any request: Workers AI refuses empty texts.
+    the async path. An empty text is a `ValueError`, before any request: Workers AI refuses empty texts. Inside a
+    Python Worker, `binding=self.env.AI` embeds through the Worker's AI binding instead, with the async methods
+    (`cfai.binding`).
     """
 
     # Unknown arguments are refused rather than dropped; their values stay out of the error (a token could be one).
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True)
+    binding_async_methods = "`await embed_model.aget_text_embedding_batch(...)`, `aget_query_embedding`"
 
     model_name: str = Field(
         default=DEFAULT_EMBEDDING_MODEL,
@@ -51,8 +54,10 @@ class WorkersAIEmbedding(ConnectionFields, BaseEmbedding):
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
-        # Fail at construction, as WorkersAI does, when the token or account id is missing or invalid.
-        resolve_config(**self.client_settings())
+        # Fail at construction, as WorkersAI does, when the token or account id is missing or invalid; a Workers
+        # binding needs neither.
+        if self.binding is None:
+            resolve_config(**self.client_settings())
 
     @model_validator(mode="before")
     @classmethod

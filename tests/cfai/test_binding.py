@@ -10,6 +10,8 @@ import pytest
 from support.fake_binding import FakeBinding, JsException
 
 from cfai.binding import BindingClient, error_from_binding
+from cfai.embeddings import aembed
+from cfai.emulator import Emulator
 from cfai.errors import (
     AuthenticationError,
     BadRequestError,
@@ -19,9 +21,11 @@ from cfai.errors import (
     ResponseFailedError,
     WorkersAIError,
 )
+from cfai.transport import AsyncWorkersAIClient
 from cfai.wire import ReplyDone, TextDelta, build_request
 
 MODEL = "@cf/openai/gpt-oss-120b"
+EMBEDDING_MODEL = "@cf/baai/bge-base-en-v1.5"
 
 
 def client_for(binding: Any, **options: Any) -> tuple[BindingClient, list[float]]:
@@ -162,10 +166,37 @@ async def test_a_failed_reply_is_a_response_failed_error() -> None:
         await client.create(build_request(model=MODEL, input="Hi"))
 
 
-async def test_the_http_only_routes_say_so() -> None:
+async def test_embeddings_run_the_model_with_its_texts_and_match_the_rest_route(
+    workers_ai_emulator: Emulator,
+) -> None:
+    binding = FakeBinding()
+    client, _ = client_for(binding)
+    texts = [f"Passage {number} about warranties." for number in range(250)]
+    vectors = await aembed(client, EMBEDDING_MODEL, texts)
+    # As many runs as REST requests (bge: 100 texts each), each with the model's native input, no pooling.
+    assert [(model, len(inputs["text"])) for model, inputs in binding.calls] == [(EMBEDDING_MODEL, 100)] * 2 + [
+        (EMBEDDING_MODEL, 50)
+    ]
+    assert [text for _, inputs in binding.calls for text in inputs["text"]] == texts
+    assert all(set(inputs) == {"text"} for _, inputs in binding.calls)
+    async with AsyncWorkersAIClient(
+        base_url=workers_ai_emulator.v1_url, api_token=workers_ai_emulator.api_token
+    ) as http:
+        assert vectors == await aembed(http, EMBEDDING_MODEL, texts)
+    assert len(vectors[0]) == 768
+
+
+async def test_an_embedding_the_binding_refuses_is_a_bad_request() -> None:
     client, _ = client_for(FakeBinding())
-    with pytest.raises(NotImplementedError, match="only Responses calls"):
-        await client.post("embeddings", {"input": "x"})
+    with pytest.raises(BadRequestError, match="512") as raised:
+        await aembed(client, EMBEDDING_MODEL, ["word " * 600])
+    assert raised.value.code == 5006
+
+
+async def test_the_batch_queue_route_says_it_needs_the_rest_api() -> None:
+    client, _ = client_for(FakeBinding())
+    with pytest.raises(NotImplementedError, match=r"Responses calls .* and embeddings"):
+        await client.post("https://example.invalid/ai/run/x?queueRequest=true", {"requests": []})
 
 
 def test_something_without_run_is_refused() -> None:

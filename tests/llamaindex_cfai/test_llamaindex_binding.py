@@ -1,17 +1,21 @@
-"""WorkersAI with a Workers binding (`binding=env.AI`) in place of HTTP, against a fake binding object."""
+"""WorkersAI and WorkersAIEmbedding with a Workers binding (`binding=env.AI`) in place of HTTP, against a fake binding
+object."""
 
 from __future__ import annotations
 
 import pickle
 
 import pytest
+from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import ChatMessage
+from llama_index.core.schema import TextNode
 from llama_index.core.tools import FunctionTool
 from support.fake_binding import FakeBinding
 
 from cfai.binding import AsyncOnlyError
+from cfai.emulator import Emulator
 from cfai.errors import BadRequestError
-from llamaindex_cfai import WorkersAI
+from llamaindex_cfai import WorkersAI, WorkersAIEmbedding
 
 MODEL = "@cf/openai/gpt-oss-120b"
 
@@ -82,3 +86,47 @@ async def test_binding_errors_become_cfai_errors(llm: WorkersAI, binding: FakeBi
 def test_the_binding_stays_out_of_serialized_and_pickled_models(llm: WorkersAI) -> None:
     assert "binding" not in llm.to_dict() and "binding" not in repr(llm)
     assert pickle.loads(pickle.dumps(llm)).binding is None
+
+
+# Retrieval inside a Worker: the embedding model over the same binding.
+
+EMBEDDING_MODEL = "@cf/baai/bge-small-en-v1.5"
+FACTS = [
+    "The warranty covers manufacturing defects for two years after purchase.",
+    "Shipping takes three to five business days within the European Union.",
+    "Returns are accepted within thirty days if the product is unused.",
+]
+
+
+async def test_an_index_built_and_queried_through_the_binding(llm: WorkersAI, binding: FakeBinding) -> None:
+    # No account id or token: the construction-time credential check is skipped with a binding, as for WorkersAI.
+    embed_model = WorkersAIEmbedding(model_name=EMBEDDING_MODEL, binding=binding)
+    index = VectorStoreIndex([], embed_model=embed_model)
+    await index.ainsert_nodes([TextNode(text=fact) for fact in FACTS])  # no event loop of its own inside a Worker
+
+    response = await index.as_query_engine(llm=llm, similarity_top_k=1).aquery("How long does the warranty last?")
+
+    assert [node.node.get_content() for node in response.source_nodes] == [FACTS[0]]
+    assert FACTS[0] in str(response)
+    assert [model for model, _ in binding.calls] == [EMBEDDING_MODEL, EMBEDDING_MODEL, MODEL]
+    assert binding.calls[0][1] == {"text": FACTS}
+
+
+async def test_the_binding_vectors_are_those_of_the_rest_route(
+    binding: FakeBinding, workers_ai_emulator: Emulator
+) -> None:
+    over_binding = WorkersAIEmbedding(model_name=EMBEDDING_MODEL, binding=binding)
+    over_http = WorkersAIEmbedding(
+        model_name=EMBEDDING_MODEL, base_url=workers_ai_emulator.v1_url, api_token=workers_ai_emulator.api_token
+    )
+    assert await over_binding.aget_text_embedding_batch(FACTS) == await over_http.aget_text_embedding_batch(FACTS)
+    assert await over_binding.aget_query_embedding(FACTS[0]) == await over_http.aget_query_embedding(FACTS[0])
+
+
+def test_the_sync_embedding_methods_name_the_async_ones(binding: FakeBinding) -> None:
+    embed_model = WorkersAIEmbedding(model_name=EMBEDDING_MODEL, binding=binding)
+    with pytest.raises(AsyncOnlyError, match="aget_text_embedding_batch"):
+        embed_model.get_text_embedding_batch(FACTS)
+    with pytest.raises(AsyncOnlyError, match="WorkersAIEmbedding"):
+        embed_model.get_query_embedding("hi")
+    assert binding.calls == []

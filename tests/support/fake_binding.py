@@ -1,7 +1,8 @@
 """A stand-in for a Worker's `env.AI`: a plain class with `async def run(model, inputs)`, as the real binding has.
 
 It answers with the emulator's rule-based gpt-oss (tool calls from the tool schemas, "Based on <tool>: ..." after a
-tool result, "You asked: ..." otherwise), in-process, and records every call. `fail_with` makes the next calls
+tool result, "You asked: ..." otherwise), and an embedding model with the emulator's native embeddings (the same
+vectors as its HTTP routes), in-process, and records every call. `fail_with` makes the next calls
 raise, as a JavaScript exception from a real binding would reach Python: an exception with only a message.
 """
 
@@ -11,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cfai.catalog import EMBEDDING_MODELS
+from cfai.emulator.embeddings_api import native_request, native_result
+from cfai.emulator.envelope import CloudflareError
 from cfai.emulator.model import respond
 from cfai.emulator.responses_api import prompt_from_request, response_object
 
@@ -34,8 +38,13 @@ class FakeBinding:
         self.calls.append((model, dict(inputs)))
         if self.failures:
             raise JsException(self.failures.pop(0))
-        turn = respond(prompt_from_request(inputs, model, CONTEXT_WINDOW))
-        return response_object(turn, inputs, model, CONTEXT_WINDOW)
+        try:
+            if model in EMBEDDING_MODELS:
+                return native_result(native_request(inputs, EMBEDDING_MODELS[model]))
+            turn = respond(prompt_from_request(inputs, model, CONTEXT_WINDOW))
+            return response_object(turn, inputs, model, CONTEXT_WINDOW)
+        except CloudflareError as refused:  # a binding's refusal is a message with the code in it
+            raise JsException(f"AiError: {refused.code}: {refused.message.removeprefix('AiError: ')}") from None
 
     @property
     def last_inputs(self) -> dict[str, Any]:
