@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cfai.batch_progress import ProgressLine
+from cfai.binding import BindingClient
 from cfai.errors import APITimeoutError, ResponseFailedError, ResponseFormatError, WorkersAIError
 from cfai.wire import lenient
 from cfai.wire.finish import ReplyFinisher
@@ -40,7 +41,6 @@ from cfai.wire.request import encode_body
 from cfai.wire.types import Reply
 
 if TYPE_CHECKING:
-    from cfai.binding import BindingClient
     from cfai.transport import AsyncWorkersAIClient, WorkersAIClient
 
 __all__ = [
@@ -307,8 +307,37 @@ class BatchQueue:
         return self.queued_results(request_id or self.queue(bodies), bodies, stop=stop)
 
 
+class _RestQueue:
+    """The queue's REST route: submissions POST to `/ai/run/{model}?queueRequest=true`, polls POST `{"request_id"}`
+    to `/ai/run/{model}` (answers inside the v4 envelope)."""
+
+    def __init__(self, client: AsyncWorkersAIClient) -> None:
+        self.client = client
+
+    async def submit(self, model: str, payload: Mapping[str, Any]) -> Any:
+        return await self.client.post(self.client.config.run_url(model) + "?queueRequest=true", payload)
+
+    async def poll(self, model: str, request_id: str) -> Any:
+        return await self.client.post(self.client.config.run_url(model), {"request_id": request_id})
+
+
+class _BindingQueue:
+    """The same queue through a Worker's AI binding, as Cloudflare's batch API documents it for Workers:
+    `run(model, payload, {queueRequest: true})` submits, `run(model, {request_id})` polls, and the answers are the
+    REST route's without the envelope."""
+
+    def __init__(self, client: BindingClient) -> None:
+        self.client = client
+
+    async def submit(self, model: str, payload: Mapping[str, Any]) -> Any:
+        return await self.client.run({"model": model, **payload}, options={"queueRequest": True})
+
+    async def poll(self, model: str, request_id: str) -> Any:
+        return await self.client.run({"model": model, "request_id": request_id})
+
+
 class AsyncBatchQueue:
-    """The mirror of BatchQueue over an asynchronous client."""
+    """The mirror of BatchQueue over an asynchronous client: the REST client, or a Worker's binding client."""
 
     def __init__(
         self,
@@ -319,31 +348,24 @@ class AsyncBatchQueue:
         sleep: Callable[[float], Any] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        config = getattr(client, "config", None)
-        if config is None:
-            raise NotImplementedError(
-                "The batch queue is a route of Workers AI's REST API; a model with a Workers binding cannot use it. "
-                "Give the model base_url/api_token (or account_id) instead."
-            )
         self.client = client
-        self.config = config
+        self._route = _BindingQueue(client) if isinstance(client, BindingClient) else _RestQueue(client)
         self.polling = polling or Polling()
         self.progress = progress
         self._sleep = sleep
         self._clock = clock
 
     async def queue(self, bodies: Sequence[Mapping[str, Any]]) -> str:
-        url = self.config.run_url(queue_model(bodies))
-        return request_id_from(await self.client.post(url + "?queueRequest=true", queue_payload(bodies)))
+        return request_id_from(await self._route.submit(queue_model(bodies), queue_payload(bodies)))
 
     async def queued_results(
         self, request_id: str, bodies: Sequence[Mapping[str, Any]], *, stop: Sequence[str] | None = None
     ) -> list[Outcome]:
-        url = self.config.run_url(queue_model(bodies))
+        model = queue_model(bodies)
         line = ProgressLine(request_id, self.progress, self._clock)
         wait = _Wait(request_id, bodies, stop, self.polling, line, self._clock)
         while True:
-            answer = wait.answer(await self.client.post(url, {"request_id": request_id}))
+            answer = wait.answer(await self._route.poll(model, request_id))
             if isinstance(answer, list):
                 return answer
             await self._sleep(answer)

@@ -5,7 +5,8 @@ token or URL. `BindingClient` is the asynchronous core client for it: the same R
 `model`, which `run` takes apart), the same reply parsing and the same exit (`ReplyFinisher`), so a reply reads the
 same whichever way it came. The binding serves gpt-oss without streaming, so `stream()` replays the whole reply as
 stream events (the "buffered" stream mode). Embeddings go through `run` too, with the model's native input
-(`cfai.embeddings.run_inputs`); the batch queue is a REST route and has no binding form here.
+(`cfai.embeddings.run_inputs`), and so does the batch queue (`cfai.batch.AsyncBatchQueue` over this client submits
+with `run`'s `queueRequest` option).
 
 Python Workers run on Pyodide: there the body is handed over as a JavaScript object (`pyodide.ffi.to_js` with
 `Object.fromEntries`, as Cloudflare's Python Workers documentation shows) and the result comes back through
@@ -42,9 +43,10 @@ __all__ = ["AsyncOnlyError", "Binding", "BindingClient", "error_from_binding", "
 
 
 class Binding(Protocol):
-    """What a Workers AI binding offers: `run(model, inputs)` returning an awaitable result."""
+    """What a Workers AI binding offers: `run(model, inputs)` returning an awaitable result; `run(model, inputs,
+    options)` with options such as `{"queueRequest": true}` (the batch queue)."""
 
-    def run(self, model: str, inputs: Any) -> Any: ...
+    def run(self, model: str, inputs: Any, /, *options: Any) -> Any: ...
 
 
 class AsyncOnlyError(RuntimeError):
@@ -141,16 +143,18 @@ class BindingClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(binding={type(self.binding).__name__})"
 
-    async def run(self, body: Mapping[str, Any]) -> Any:
-        """`binding.run(model, body without model)` with retries; returns the decoded result."""
+    async def run(self, body: Mapping[str, Any], *, options: Mapping[str, Any] | None = None) -> Any:
+        """`binding.run(model, body without model)`, or with `options` as its third argument, with retries;
+        returns the decoded result."""
         model = str(body.get("model") or "")
         if not model:
             raise ValueError("A request through a Workers binding needs a model name in its body.")
         inputs = {key: value for key, value in body.items() if key != "model"}
+        extra = (_to_js(dict(options)),) if options else ()
         attempt = 0
         while True:
             try:
-                return _to_py(await self.binding.run(model, _to_js(inputs)))
+                return _to_py(await self.binding.run(model, _to_js(inputs), *extra))
             except WorkersAIError:
                 raise
             except Exception as raised:
@@ -175,12 +179,13 @@ class BindingClient:
                 yield finished
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        """The binding's answer to a body meant for one of the REST routes it can stand in for: embeddings."""
+        """The binding's answer to a body meant for one of the REST routes it can stand in for: embeddings (the
+        batch queue has its own binding form in `cfai.batch`)."""
         if path == EMBEDDINGS_PATH:
             return await self.run(run_inputs(body))
         raise NotImplementedError(
-            f"{path!r} is an HTTP route of Workers AI's REST API; through a Workers binding only Responses calls "
-            "(invoke, chat, stream) and embeddings are served. Use base_url/api_token for the batch queue."
+            f"{path!r} is an HTTP route of Workers AI's REST API with no Workers binding form here; through a "
+            "binding, Responses calls, embeddings and the batch queue are served."
         )
 
     def release(self) -> None:

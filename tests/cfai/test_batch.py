@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.fake_binding import EmulatorBinding
 
 from cfai import AsyncWorkersAIClient, WorkersAIClient
 from cfai.batch import (
@@ -28,6 +29,7 @@ from cfai.batch import (
 )
 from cfai.batch_progress import ProgressLine
 from cfai.binding import BindingClient
+from cfai.emulator import Emulator
 from cfai.errors import NotFoundError, ResponseFailedError, ResponseFormatError, WorkersAIError
 from cfai.wire import Reply, build_request
 
@@ -236,13 +238,41 @@ def test_batch_outputs_keep_failures_in_their_slots_and_the_first_one_raises_nam
     raise_first_failure([(0, "a")])  # nothing failed: nothing raised
 
 
-def test_the_binding_client_cannot_queue() -> None:
-    class Binding:
-        async def run(self, model: str, inputs: Any) -> Any:
-            raise AssertionError("not called")
+async def test_through_a_workers_binding_the_queue_is_run_with_its_queue_option(
+    workers_ai_emulator: Emulator,
+) -> None:
+    workers_ai_emulator.fail_batch_items([1], "AiError: Capacity temporarily exceeded")
+    binding = EmulatorBinding(workers_ai_emulator)
+    queue = AsyncBatchQueue(BindingClient(binding), polling=Polling(interval=0), progress=False)
+    bodies = [build_request(model=MODEL, input=text) for text in ("One", "Two", "Three")]
 
-    with pytest.raises(NotImplementedError, match="REST API"):
-        AsyncBatchQueue(BindingClient(Binding()))
+    outcomes = await queue.run(bodies)
+
+    assert [texts(outcomes)[index] for index in (0, 2)] == ["You asked: One", "You asked: Three"]
+    assert isinstance(outcomes[1], ResponseFailedError) and "Capacity" in str(outcomes[1])
+    (submitted, *polls) = binding.calls
+    assert submitted == (
+        MODEL,
+        {"requests": [{"input": text} for text in ("One", "Two", "Three")]},
+        {"queueRequest": True},
+    )
+    request_id = polls[0][1]["request_id"]
+    assert polls == [(MODEL, {"request_id": request_id}, {})] * 3  # queued, running, then the results
+
+
+async def test_through_a_binding_a_batch_is_handed_back_and_resumed_by_request_id(
+    workers_ai_emulator: Emulator,
+) -> None:
+    client = BindingClient(EmulatorBinding(workers_ai_emulator))
+    bodies = [build_request(model=MODEL, input="Later")]
+    with pytest.raises(BatchPendingError) as pending:
+        await AsyncBatchQueue(client, polling=Polling(timeout=0), progress=False).run(bodies)
+
+    resumed = AsyncBatchQueue(client, polling=Polling(interval=0), progress=False)
+    (reply,) = await resumed.run(bodies, request_id=pending.value.request_id)
+    assert isinstance(reply, Reply) and reply.text == "You asked: Later"
+    with pytest.raises(NotFoundError, match="binding"):
+        await resumed.run(bodies, request_id="no-such-batch")
 
 
 class Terminal(io.StringIO):

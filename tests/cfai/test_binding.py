@@ -193,10 +193,10 @@ async def test_an_embedding_the_binding_refuses_is_a_bad_request() -> None:
     assert raised.value.code == 5006
 
 
-async def test_the_batch_queue_route_says_it_needs_the_rest_api() -> None:
+async def test_another_rest_route_is_refused_naming_what_a_binding_serves() -> None:
     client, _ = client_for(FakeBinding())
-    with pytest.raises(NotImplementedError, match=r"Responses calls .* and embeddings"):
-        await client.post("https://example.invalid/ai/run/x?queueRequest=true", {"requests": []})
+    with pytest.raises(NotImplementedError, match="Responses calls, embeddings and the batch queue"):
+        await client.post("chat/completions", {"messages": []})
 
 
 def test_something_without_run_is_refused() -> None:

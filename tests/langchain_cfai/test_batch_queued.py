@@ -12,8 +12,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
+from support.fake_binding import EmulatorBinding
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
+from cfai.binding import AsyncOnlyError
 from cfai.emulator import Emulator
 from cfai.errors import ResponseFailedError
 from langchain_cfai import ChatWorkersAI
@@ -254,3 +256,17 @@ def test_a_handler_that_raises_still_leaves_every_run_ended_once(
     outcomes = runs.outcomes_by_prompt()
     assert isinstance(outcomes["one"], AIMessage)
     assert isinstance(outcomes["two"], RuntimeError) and str(outcomes["two"]) == "handler failed"
+
+
+async def test_inside_a_worker_abatch_queued_goes_through_the_binding(workers_ai_emulator: Emulator) -> None:
+    workers_ai_emulator.fail_batch_items([1], "AiError: Capacity temporarily exceeded")
+    binding = EmulatorBinding(workers_ai_emulator)
+    llm = ChatWorkersAI(binding=binding, max_retries=0)  # no account id, token or URL
+
+    replies = await llm.abatch_queued(["One", "Two", "Three"], return_exceptions=True, polling=NO_WAIT)
+
+    assert [replies[0].content, replies[2].content] == ["You asked: One", "You asked: Three"]
+    assert isinstance(replies[1], ResponseFailedError)
+    assert binding.calls[0][2] == {"queueRequest": True} and len(binding.calls[0][1]["requests"]) == 3
+    with pytest.raises(AsyncOnlyError, match="abatch"):
+        llm.batch_queued(["One"], polling=NO_WAIT)

@@ -14,8 +14,10 @@ from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMChatStartEvent
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
+from support.fake_binding import EmulatorBinding
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
+from cfai.binding import AsyncOnlyError
 from cfai.emulator import Emulator
 from cfai.errors import ResponseFailedError
 from llamaindex_cfai import WorkersAI
@@ -178,3 +180,17 @@ def test_a_handler_that_raises_still_leaves_each_conversation_ended_once(workers
 
     assert [keys for _, keys in handler.ended] == [{"messages", "response"}, {"exception"}]
     assert len({event_id for event_id, _ in handler.ended}) == 2
+
+
+async def test_inside_a_worker_achat_queued_goes_through_the_binding(workers_ai_emulator: Emulator) -> None:
+    binding = EmulatorBinding(workers_ai_emulator)
+    llm = WorkersAI(binding=binding, max_retries=0)  # no account id or token
+
+    responses = await llm.achat_queued([ask("q0"), ask("q1")], polling=NO_WAIT)
+
+    assert answers(responses) == ["You asked: q0", "You asked: q1"]
+    submitted, *_ = binding.calls
+    assert submitted[2] == {"queueRequest": True}
+    assert submitted[1]["requests"][0] == {"instructions": "Be brief.", "input": [{"role": "user", "content": "q0"}]}
+    with pytest.raises(AsyncOnlyError, match="achat"):
+        llm.chat_queued([ask("q0")], polling=NO_WAIT)
