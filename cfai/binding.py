@@ -30,7 +30,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from cfai.config import StreamMode
+from cfai.config import ConfigurationError, StreamMode, gateway_option
 from cfai.embeddings import EMBEDDINGS_PATH, run_inputs
 from cfai.errors import APIStatusError, WorkersAIError, error_from_status
 from cfai.retry import RetryPolicy, retry_delay
@@ -39,7 +39,14 @@ from cfai.wire.finish import ReplyFinisher
 from cfai.wire.reply import reply_from_json
 from cfai.wire.types import Reply, StreamEvent
 
-__all__ = ["AsyncOnlyError", "Binding", "BindingClient", "error_from_binding", "running_in_pyodide"]
+__all__ = [
+    "AsyncOnlyError",
+    "Binding",
+    "BindingClient",
+    "error_from_binding",
+    "gateway_run_option",
+    "running_in_pyodide",
+]
 
 
 class Binding(Protocol):
@@ -100,6 +107,69 @@ def error_from_binding(error: BaseException) -> APIStatusError:
     return type(typed)(reworded, status_code=status, code=code, body=typed.body)
 
 
+# The AI Gateway options (`gateway_options`, the cf-aig-* headers over HTTP) as the binding's `gateway` run option
+# spells them (Cloudflare's AI Gateway page for Workers bindings): the field, the object it sits in ("retries" or
+# the gateway itself), and the kind of value. Durations keep the headers' units (cache_ttl in s, the others in ms).
+_GATEWAY_FIELDS: Mapping[str, tuple[str, str | None, type]] = {
+    "cache_ttl": ("cacheTtl", None, int),
+    "skip_cache": ("skipCache", None, bool),
+    "cache_key": ("cacheKey", None, str),
+    "collect_log": ("collectLog", None, bool),
+    "request_timeout": ("requestTimeoutMs", None, int),
+    "metadata": ("metadata", None, dict),
+    "event_id": ("eventId", None, str),
+    "max_attempts": ("maxAttempts", "retries", int),
+    "retry_delay": ("retryDelayMs", "retries", int),
+    "backoff": ("backoff", "retries", str),
+}
+
+
+def gateway_run_option(gateway_id: str | None, options: Mapping[str, object] | None) -> dict[str, Any] | None:
+    """The `gateway` option of `binding.run` that routes a call through AI Gateway `gateway_id` with `options`, the
+    settings HTTP sends as cf-aig-* headers; None without a gateway. A value of the wrong kind is a
+    ConfigurationError, as are options without a gateway id (the binding has nowhere to apply them)."""
+    if not gateway_id:
+        if options:
+            raise ConfigurationError("gateway_options need a gateway_id: through a Workers binding they apply to it.")
+        return None
+    gateway: dict[str, Any] = {"id": gateway_id}
+    for name, value in (options or {}).items():
+        field, within, kind = _GATEWAY_FIELDS[gateway_option(name)]
+        target = gateway.setdefault(within, {}) if within else gateway
+        target[field] = _gateway_value(name, value, kind)
+    return gateway
+
+
+def _gateway_value(name: str, value: object, kind: type) -> Any:
+    """`value` as the binding takes it; the text forms the HTTP headers accept ("true", "60", a JSON object) too."""
+    if isinstance(value, str) and kind is not str:
+        value = _from_text(value, kind)
+    if kind is dict and isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):  # a bool is no count or duration
+        return value
+    raise ConfigurationError(f"gateway_options[{name!r}] must be {_KINDS[kind]}; got {value!r}.")
+
+
+def _from_text(text: str, kind: type) -> object:
+    if kind is bool:
+        return {"true": True, "false": False}.get(text.strip().lower(), text)
+    if kind is int:
+        return int(text) if text.strip().isdigit() else text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+_KINDS: Mapping[type, str] = {
+    int: "a whole number",
+    bool: "true or false",
+    str: "a string",
+    dict: "a JSON object (a dict)",
+}
+
+
 def running_in_pyodide() -> bool:
     """True inside a Python Worker (Pyodide compiles CPython to WebAssembly for the emscripten platform)."""
     return sys.platform == "emscripten"
@@ -132,12 +202,15 @@ class BindingClient:
         binding: Binding,
         *,
         max_retries: int = 2,
+        gateway: Mapping[str, Any] | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         if not callable(getattr(binding, "run", None)):
             raise TypeError(f"binding must be a Workers AI binding (env.AI) with a run() method; got {binding!r}.")
         self.binding = binding
         self.policy = RetryPolicy(max_retries=max_retries)
+        # Every call goes through this AI Gateway (`gateway_run_option`), as every HTTP request carries its headers.
+        self.gateway = dict(gateway) if gateway else None
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -150,6 +223,8 @@ class BindingClient:
         if not model:
             raise ValueError("A request through a Workers binding needs a model name in its body.")
         inputs = {key: value for key, value in body.items() if key != "model"}
+        if self.gateway is not None:
+            options = {**(options or {}), "gateway": self.gateway}
         extra = (_to_js(dict(options)),) if options else ()
         attempt = 0
         while True:

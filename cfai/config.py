@@ -185,16 +185,23 @@ def resolve_token(api_token: str | SecretStr | None, env: Mapping[str, str]) -> 
     return SecretStr(token)
 
 
+def gateway_option(name: str) -> str:
+    """An AI Gateway option's name as `gateway_options` keys it (`cache_ttl` for "cache-ttl" or "cf-aig-cache-ttl");
+    an unknown name is a ConfigurationError."""
+    key = name.replace("-", "_").removeprefix("cf_aig_")
+    if key not in _GATEWAY_OPTIONS:
+        raise ConfigurationError(
+            f"Unknown AI Gateway option {name!r}; known options: {', '.join(sorted(_GATEWAY_OPTIONS))}."
+        )
+    return key
+
+
 def gateway_headers(gateway_id: str | None, options: Mapping[str, object] | None) -> dict[str, str]:
     headers: dict[str, str] = {}
     if gateway_id:
         headers["cf-aig-gateway-id"] = gateway_id
     for name, value in (options or {}).items():
-        key = name.replace("-", "_").removeprefix("cf_aig_")
-        if key not in _GATEWAY_OPTIONS:
-            raise ConfigurationError(
-                f"Unknown AI Gateway option {name!r}; known options: {', '.join(sorted(_GATEWAY_OPTIONS))}."
-            )
+        key = gateway_option(name)
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, Mapping):

@@ -129,6 +129,10 @@ class ConnectionFields(BaseModel):
         # Offline and cheap: a malformed account id or URL, or a header value that would split a request, fails at
         # construction rather than at the first call. Missing credentials may still come later from the environment.
         check_connection_settings(self.client_settings())
+        if self.binding is not None:  # the gateway settings then become the binding's `gateway` run option
+            from cfai.binding import gateway_run_option
+
+            gateway_run_option(self.gateway_id, self.gateway_options)
         return self
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -173,9 +177,10 @@ class ConnectionFields(BaseModel):
         """The asynchronous core client this model sends requests with (built on first use); with a `binding`, the
         client that calls it."""
         if self.binding is not None:
-            from cfai.binding import BindingClient
+            from cfai.binding import BindingClient, gateway_run_option
 
-            return BindingClient(self.binding, max_retries=self.max_retries)
+            gateway = gateway_run_option(self.gateway_id, self.gateway_options)
+            return BindingClient(self.binding, max_retries=self.max_retries, gateway=gateway)
         return _clients_of(self).async_(self.client_settings, self.http_async_client)
 
     def close(self) -> None:

@@ -7,9 +7,11 @@ import types
 from typing import Any
 
 import pytest
-from support.fake_binding import FakeBinding, JsException
+from support.fake_binding import EmulatorBinding, FakeBinding, JsException
 
-from cfai.binding import BindingClient, error_from_binding
+from cfai.batch import AsyncBatchQueue, Polling
+from cfai.binding import BindingClient, error_from_binding, gateway_run_option
+from cfai.config import ConfigurationError
 from cfai.embeddings import aembed
 from cfai.emulator import Emulator
 from cfai.errors import (
@@ -202,3 +204,53 @@ async def test_another_rest_route_is_refused_naming_what_a_binding_serves() -> N
 def test_something_without_run_is_refused() -> None:
     with pytest.raises(TypeError, match="run\\(\\) method"):
         BindingClient(object())  # type: ignore[arg-type]
+
+
+GATEWAY_OPTIONS = {
+    "cache-ttl": "60",  # the spellings and text forms the HTTP headers accept
+    "skip_cache": True,
+    "cf-aig-metadata": '{"team": "search"}',
+    "max_attempts": 3,
+    "backoff": "exponential",
+}
+GATEWAY = {
+    "id": "my-gateway",
+    "cacheTtl": 60,
+    "skipCache": True,
+    "metadata": {"team": "search"},
+    "retries": {"maxAttempts": 3, "backoff": "exponential"},
+}
+
+
+async def test_every_run_goes_through_the_ai_gateway_it_was_given(workers_ai_emulator: Emulator) -> None:
+    assert gateway_run_option("my-gateway", GATEWAY_OPTIONS) == GATEWAY
+    assert gateway_run_option(None, None) is None
+    binding = FakeBinding()
+    client, _ = client_for(binding, gateway=GATEWAY)
+    await client.create(build_request(model=MODEL, input="Hi"))
+    await aembed(client, EMBEDDING_MODEL, ["Hi"])
+    assert binding.options == [{"gateway": GATEWAY}] * 2
+
+    queued = EmulatorBinding(workers_ai_emulator)
+    queue = AsyncBatchQueue(BindingClient(queued, gateway=GATEWAY), polling=Polling(interval=0), progress=False)
+    await queue.run([build_request(model=MODEL, input="Later")])
+    assert queued.calls[0][2] == {"queueRequest": True, "gateway": GATEWAY}
+    assert {call[2]["gateway"]["id"] for call in queued.calls} == {"my-gateway"}  # the polls too
+
+
+@pytest.mark.parametrize(
+    ("gateway_id", "options", "message"),
+    [
+        ("g", {"cache_ttl": "soon"}, "cache_ttl.* a whole number"),
+        ("g", {"request_timeout": True}, "a whole number"),
+        ("g", {"skip_cache": "yes"}, "true or false"),
+        ("g", {"metadata": "[1, 2]"}, "a JSON object"),
+        ("g", {"cache_tll": 60}, "Unknown AI Gateway option"),
+        (None, {"cache_ttl": 60}, "need a gateway_id"),
+    ],
+)
+def test_gateway_options_the_binding_could_not_take_are_refused(
+    gateway_id: str | None, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        gateway_run_option(gateway_id, options)

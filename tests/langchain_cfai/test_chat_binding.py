@@ -1,4 +1,5 @@
-"""ChatWorkersAI with a Workers binding (`binding=env.AI`) in place of HTTP, against a fake binding object."""
+"""ChatWorkersAI (and the embeddings beside it) with a Workers binding (`binding=env.AI`) in place of HTTP, against a
+fake binding object."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from support.fake_binding import FakeBinding
 
 from cfai.binding import AsyncOnlyError
 from cfai.errors import RateLimitError
-from langchain_cfai import ChatWorkersAI
+from langchain_cfai import ChatWorkersAI, WorkersAIEmbeddings
 
 MODEL = "@cf/openai/gpt-oss-20b"
 
@@ -94,3 +95,19 @@ def test_the_binding_is_never_serialized_copied_or_pickled(llm: ChatWorkersAI, b
     assert copy.deepcopy(llm).binding is binding  # shared with a copy, not copied
     restored = pickle.loads(pickle.dumps(llm))
     assert restored.binding is None and restored.model == MODEL
+
+
+async def test_an_ai_gateway_is_passed_to_every_run(binding: FakeBinding) -> None:
+    gateway = {"gateway_id": "my-gateway", "gateway_options": {"skip_cache": True, "cache_ttl": 60}}
+    llm = ChatWorkersAI(model=MODEL, binding=binding, **gateway)
+    await llm.ainvoke("hi")
+    embeddings = WorkersAIEmbeddings(binding=binding, **gateway)
+    await embeddings.aembed_query("hi")
+    assert binding.options == [{"gateway": {"id": "my-gateway", "skipCache": True, "cacheTtl": 60}}] * 2
+
+
+def test_gateway_options_the_binding_cannot_take_fail_at_construction(binding: FakeBinding) -> None:
+    with pytest.raises(ValueError, match="true or false"):
+        ChatWorkersAI(binding=binding, gateway_id="g", gateway_options={"skip_cache": "sometimes"})
+    with pytest.raises(ValueError, match="need a gateway_id"):
+        WorkersAIEmbeddings(binding=binding, gateway_options={"cache_ttl": 60})

@@ -130,3 +130,14 @@ def test_the_sync_embedding_methods_name_the_async_ones(binding: FakeBinding) ->
     with pytest.raises(AsyncOnlyError, match="WorkersAIEmbedding"):
         embed_model.get_query_embedding("hi")
     assert binding.calls == []
+
+
+async def test_an_ai_gateway_is_passed_to_every_run(binding: FakeBinding) -> None:
+    gateway = {"gateway_id": "my-gateway", "gateway_options": {"collect_log": False, "retry_delay": 500}}
+    llm = WorkersAI(model=MODEL, binding=binding, **gateway)
+    await llm.achat([ChatMessage(role="user", content="hi")])
+    await WorkersAIEmbedding(binding=binding, **gateway).aget_query_embedding("hi")
+    expected = {"id": "my-gateway", "collectLog": False, "retries": {"retryDelayMs": 500}}
+    assert binding.options == [{"gateway": expected}] * 2
+    with pytest.raises(ValueError, match="a whole number"):
+        WorkersAI(binding=binding, gateway_id="g", gateway_options={"retry_delay": "later"})

@@ -32,14 +32,16 @@ class JsException(Exception):
 @dataclass
 class FakeBinding:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    options: list[dict[str, Any]] = field(default_factory=list)  # each call's third argument, {} without one
     failures: list[str] = field(default_factory=list)
 
     def fail_with(self, *messages: str) -> None:
         """The next calls raise these messages, one each, before answering again."""
         self.failures.extend(messages)
 
-    async def run(self, model: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    async def run(self, model: str, inputs: Mapping[str, Any], options: Mapping[str, Any] | None = None) -> Any:
         self.calls.append((model, dict(inputs)))
+        self.options.append(dict(options or {}))
         if self.failures:
             raise JsException(self.failures.pop(0))
         try:
