@@ -7,6 +7,7 @@ import copy
 import pickle
 
 import pytest
+from langchain.agents import create_agent
 from langchain_core.load import dumpd
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import tool
@@ -111,3 +112,13 @@ def test_gateway_options_the_binding_cannot_take_fail_at_construction(binding: F
         ChatWorkersAI(binding=binding, gateway_id="g", gateway_options={"skip_cache": "sometimes"})
     with pytest.raises(ValueError, match="need a gateway_id"):
         WorkersAIEmbeddings(binding=binding, gateway_options={"cache_ttl": 60})
+
+
+async def test_an_agent_runs_its_tool_loop_through_the_binding(llm: ChatWorkersAI, binding: FakeBinding) -> None:
+    agent = create_agent(llm, tools=[get_weather])
+    result = await agent.ainvoke({"messages": [HumanMessage("What's the weather in Paris?")]})
+    assert result["messages"][-1].content == "Based on get_weather: Sunny in Paris"
+    first, second = (inputs["input"] for _, inputs in binding.calls)
+    kinds = [item.get("type", "message") for item in second]
+    assert kinds == ["message", "reasoning", "function_call", "function_call_output"]  # the turn's reasoning kept
+    assert second[-1]["output"] == "Sunny in Paris" and first == second[:1]

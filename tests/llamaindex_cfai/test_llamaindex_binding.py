@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 from llama_index.core import VectorStoreIndex
+from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.llms import ChatMessage
 from llama_index.core.schema import TextNode
 from llama_index.core.tools import FunctionTool
@@ -141,3 +142,13 @@ async def test_an_ai_gateway_is_passed_to_every_run(binding: FakeBinding) -> Non
     assert binding.options == [{"gateway": expected}] * 2
     with pytest.raises(ValueError, match="a whole number"):
         WorkersAI(binding=binding, gateway_id="g", gateway_options={"retry_delay": "later"})
+
+
+async def test_a_function_agent_runs_its_tool_loop_through_the_binding(llm: WorkersAI, binding: FakeBinding) -> None:
+    agent = FunctionAgent(tools=[FunctionTool.from_defaults(get_weather)], llm=llm)
+    result = await agent.run("What's the weather in Paris?")
+    assert str(result) == "Based on get_weather: Sunny in Paris"
+    first, second = (inputs["input"] for _, inputs in binding.calls)
+    kinds = [item.get("type", "message") for item in second]
+    assert kinds == ["message", "reasoning", "function_call", "function_call_output"]  # the turn's reasoning kept
+    assert second[-1]["output"] == "Sunny in Paris" and first == second[:1]
