@@ -277,11 +277,12 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
         once per submission.
         """
         conversations = self._conversations(inputs)
-        calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
         from cfai.batch import BatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
         runs = start_runs(self, conversations, config, stop, kwargs)
         try:
+            # After the runs start, as `invoke` checks its options inside its run: a bad option ends them all.
+            calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
             acquire(self.rate_limiter)
             replies = BatchQueue(self.client, polling=polling, progress=progress).run(
                 [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id
@@ -309,11 +310,11 @@ class ChatWorkersAI(ConnectionFields, BaseChatModel):
     ) -> list[AIMessage | WorkersAIError]:
         """The asynchronous `batch_queued`."""
         conversations = self._conversations(inputs)
-        calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
         from cfai.batch import AsyncBatchQueue, batch_outputs, raise_first_failure  # loaded with the first queued batch
 
         runs = await astart_runs(self, conversations, config, stop, kwargs)
         try:
+            calls = [self._prepare(messages, stop, kwargs) for messages in conversations]
             await aacquire(self.rate_limiter)
             replies = await AsyncBatchQueue(self.async_client, polling=polling, progress=progress).run(
                 [call.body for call in calls], stop=calls[0].stop if calls else None, request_id=request_id

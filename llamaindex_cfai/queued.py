@@ -100,10 +100,11 @@ class QueuedChat:
         on stderr (None: on a terminal only). Other keyword arguments are `chat()`'s call options. The batch is one
         instrumentation span, and each conversation reports the events `chat` reports (`queued_events.py`).
         """
-        bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
         from cfai.batch import BatchQueue  # loaded with the first queued batch
 
         with queued_events(self.callback_manager, self.to_payload(), messages_list, kwargs) as events:
+            # Inside the events, as `chat` checks its options after its start event: a bad option ends them all.
+            bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
             acquire(self.rate_limiter)
             queue = BatchQueue(self.client, polling=polling, progress=progress)
             replies = queue.run(bodies, stop=stop, request_id=request_id)
@@ -121,10 +122,10 @@ class QueuedChat:
         **kwargs: Any,
     ) -> list[ChatResponse | WorkersAIError]:
         """The asynchronous `chat_queued`."""
-        bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
         from cfai.batch import AsyncBatchQueue  # loaded with the first queued batch
 
         with queued_events(self.callback_manager, self.to_payload(), messages_list, kwargs) as events:
+            bodies, stop = _bodies_and_stop([self._request(messages, dict(kwargs)) for messages in messages_list])
             await aacquire(self.rate_limiter)
             queue = AsyncBatchQueue(self.async_client, polling=polling, progress=progress)
             replies = await queue.run(bodies, stop=stop, request_id=request_id)

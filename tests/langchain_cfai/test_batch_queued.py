@@ -196,6 +196,17 @@ def test_a_batch_that_stops_ends_every_run_with_its_error(workers_ai_emulator: E
     assert all(outcome is pending.value for outcome in runs.ended.values()) and runs.ended.keys() == runs.started.keys()
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_call_option_refused_ends_every_run_with_the_error_and_sends_nothing(
+    asynchronous: bool, workers_ai_emulator: Emulator
+) -> None:
+    runs = Runs()
+    with pytest.raises(TypeError, match="temprature") as refused:
+        _queued(make_llm(workers_ai_emulator), asynchronous, ["one", "two"], config={"callbacks": [runs]}, temprature=1)
+    assert len(runs.started) == 2 and all(outcome is refused.value for outcome in runs.ended.values())
+    assert workers_ai_emulator.requests == []
+
+
 def test_queued_runs_nest_under_the_run_that_makes_the_batch(workers_ai_emulator: Emulator) -> None:
     workers_ai_emulator.configure(batch_pending_polls=0)
     runs = Runs()

@@ -147,6 +147,19 @@ def test_a_batch_that_stops_ends_every_conversation_with_its_error(
     assert len(errors) == 2 and all(error is pending.value for error in errors)
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_call_option_refused_ends_every_conversation_with_the_error_and_sends_nothing(
+    asynchronous: bool, workers_ai_emulator: Emulator, instrumentation_events: list[BaseEvent]
+) -> None:
+    raised = _queued(make_llm(workers_ai_emulator), asynchronous, [ask("q0"), ask("q1")], temprature=1)
+
+    assert isinstance(raised, TypeError) and "temprature" in str(raised)
+    started = [event for event in instrumentation_events if isinstance(event, LLMChatStartEvent)]
+    errors = [event.exception for event in instrumentation_events if isinstance(event, ExceptionEvent)]
+    assert len(started) == 2 and len(errors) == 2 and all(error is raised for error in errors)
+    assert workers_ai_emulator.requests == []
+
+
 class _EndsOnce(BaseCallbackHandler):
     """Records each LLM event's end; the first that carries a response raises, as a faulty handler might."""
 
