@@ -15,7 +15,7 @@ own failures (`TranslatedErrors`, which each transport module configures for its
     ├── ResponseFailedError           a 200 reply whose status is "failed" or that carries an error object
     └── ResponseFormatError           a reply or stream that cannot be parsed
 
-    WorkersAIWarning (UserWarning)
+    WorkersAIWarning (UserWarning), issued at the caller's line (`warn_at_caller`)
     ├── EmptyAnswerWarning            a finished reply with no answer (most often: reasoning spent the budget)
     ├── InvalidToolArgumentsWarning   a tool call whose arguments are not a JSON object
     └── DroppedInputWarning           input left out of a request because the server would refuse it
@@ -29,7 +29,9 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -56,6 +58,7 @@ __all__ = [
     "error_from_status",
     "parse_retry_after",
     "redact",
+    "warn_at_caller",
 ]
 
 DAILY_QUOTA_CODE = 3036
@@ -79,6 +82,42 @@ class InvalidToolArgumentsWarning(WorkersAIWarning):
 
 class DroppedInputWarning(WorkersAIWarning):
     """Part of the conversation was left out of the request because the server would refuse the request with it."""
+
+
+# Packages whose frames a warning skips to reach the code that made the call: this project's, the frameworks' (whose
+# entry points call the adapters, with agents and graphs on top) and the event loop's.
+_LIBRARY_PACKAGES = frozenset(
+    {
+        "cfai",
+        "langchain_cfai",
+        "llamaindex_cfai",
+        "langchain_core",
+        "langchain",
+        "langgraph",
+        "llama_index",
+        "llama_index_instrumentation",
+        "wrapt",
+        "asyncio",
+        "concurrent",
+        "contextlib",
+        "threading",
+    }
+)
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """Issues a warning attributed to the first frame outside these packages: the caller's own `invoke` or `chat`.
+
+    A fixed `stacklevel` cannot do it: the frames between the warning and the caller depend on the entry point
+    (direct, streamed, queued, inside an agent) and on the Python version. Attributed to a library line, every
+    warning would also share one location, and Python's default filter shows a warning once per location.
+    """
+    frame = sys._getframe(1)
+    level = 2  # warnings.warn's stacklevel that names `frame`
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _LIBRARY_PACKAGES:
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 class APIConnectionError(WorkersAIError):

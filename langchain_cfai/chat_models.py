@@ -8,7 +8,6 @@ stream modes), and the mapping back (`langchain_cfai.convert`). The connection s
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,7 +21,7 @@ from pydantic import ConfigDict, Field, field_validator
 from cfai.call_options import check_extra_fields, merge_call_options
 from cfai.catalog import DEFAULT_MODEL
 from cfai.config import API_TOKEN_ENV, StreamMode
-from cfai.errors import EmptyAnswerWarning, WorkersAIError
+from cfai.errors import EmptyAnswerWarning, WorkersAIError, warn_at_caller
 from cfai.model_fields import ConnectionFields
 from cfai.rate_limit import aacquire, acquire
 from cfai.signatures import signature_computed_once
@@ -392,4 +391,4 @@ def _warn_if_no_answer(reply: Reply, call: PreparedCall) -> None:
     # quirk 3).
     problem = missing_answer(reply, call.body.get("max_output_tokens"))
     if problem:
-        warnings.warn(problem, EmptyAnswerWarning, stacklevel=4)
+        warn_at_caller(problem, EmptyAnswerWarning)

@@ -9,7 +9,6 @@ in how they wait for I/O.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from llama_index.core.tools.types import BaseTool
 from cfai.call_options import check_call_options, check_extra_fields, merge_call_options
 from cfai.catalog import DEFAULT_MODEL, get_model_info
 from cfai.config import StreamMode, resolve_config
+from cfai.errors import warn_at_caller
 from cfai.model_fields import ConnectionFields
 from cfai.rate_limit import aacquire, acquire, with_both_names
 from cfai.signatures import signature_computed_once
@@ -87,7 +87,7 @@ class _Request:
 
 def _warn_about(reply: Reply) -> None:
     for problem, category in reply_problems(reply):
-        warnings.warn(problem, category, stacklevel=2)
+        warn_at_caller(problem, category)
 
 
 class WorkersAI(ConnectionFields, QueuedChat, StructuredPredict, FunctionCallingLLM):

@@ -7,7 +7,6 @@ mapped back exactly as `chat()` maps its reply, in input order.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,7 +14,7 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]  # re-exported without __all__
 
-from cfai.errors import WorkersAIError
+from cfai.errors import WorkersAIError, warn_at_caller
 from cfai.rate_limit import aacquire, acquire
 from cfai.wire import Reply
 from llamaindex_cfai.convert import reply_problems, response_from_reply
@@ -41,7 +40,7 @@ class _Request(Protocol):
 
 def _response(index: int, reply: Reply) -> ChatResponse:
     for problem, category in reply_problems(reply):
-        warnings.warn(problem, category, stacklevel=4)
+        warn_at_caller(problem, category)
     return response_from_reply(reply)
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import copy
 import json
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-from cfai.errors import DroppedInputWarning
+from cfai.errors import DroppedInputWarning, warn_at_caller
 from cfai.wire import json_codec
 
 ReasoningEffort = Literal["low", "medium", "high"]
@@ -76,11 +75,10 @@ def without_orphan_outputs(items: Sequence[_ItemT]) -> list[_ItemT]:
         if kind == "function_call":
             calls.add(item.get("call_id"))
         elif kind == "function_call_output" and item.get("call_id") not in calls:
-            warnings.warn(
+            warn_at_caller(
                 f"Left out the result of tool call {item.get('call_id')!r}: the call itself is not in the "
                 "conversation (trimmed by chat memory?), and Workers AI refuses a result without its call.",
                 DroppedInputWarning,
-                stacklevel=4,
             )
             continue
         kept.append(item)
