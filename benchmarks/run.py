@@ -92,6 +92,7 @@ def _runners(budget: Budget, alternatives: bool, imports: startup.ImportTimes) -
             include_alternatives=alternatives,
             reasoning_tokens=budget.stream_tokens // 4,
             text_tokens=budget.stream_tokens - budget.stream_tokens // 4,
+            long_event_bytes=streaming.LONG_EVENT_BYTES if not budget.smoke else 200_000,
         ),
         "conversation": lambda: conversation.run(
             rounds=budget.conversation_rounds, batch_seconds=budget.batch_seconds * 2

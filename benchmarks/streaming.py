@@ -266,12 +266,52 @@ def _reasoning_row(name: str, samples: dict[str, StreamSamples], missing: dict[s
     )
 
 
+LONG_EVENT_BYTES = 16_000_000
+LONG_EVENT_CHUNK = 4_096
+
+
+def _decode_seconds(chunks: list[bytes]) -> float:
+    from cfai.wire.sse import SSEDecoder
+
+    decoder = SSEDecoder()
+    start = time.process_time()
+    events = [event for chunk in chunks for event in decoder.feed(chunk)] + decoder.close()
+    seconds = time.process_time() - start
+    assert len(events) == 1, "the long event must come out whole, once"
+    return seconds
+
+
+def long_event_rows(rounds: int, size: int = LONG_EVENT_BYTES) -> list[Row]:
+    """One event of `size` bytes (one line, then many) decoded from chunks of 4 KB against from one piece: the
+    decoder's time must grow with the event, not with its square (a server may trickle a large final object)."""
+    rows = []
+    for shape, body in (
+        ("one line", b"data: " + b"x" * size + b"\n\n"),
+        ("lines of 100 bytes", b"".join(b"data: " + b"y" * 94 + b"\n" for _ in range(size // 100)) + b"\n"),
+    ):
+        chunked = [body[start : start + LONG_EVENT_CHUNK] for start in range(0, len(body), LONG_EVENT_CHUNK)]
+        ratios, chunked_seconds, whole_seconds = [], [], []
+        for _ in range(rounds):
+            gc.collect()
+            chunked_seconds.append(_decode_seconds(chunked))
+            whole_seconds.append(_decode_seconds([body]))
+            ratios.append(chunked_seconds[-1] / max(whole_seconds[-1], 1e-9))
+        context = (
+            f"{statistics.median(chunked_seconds) * 1e3:,.0f} ms in {len(chunked):,} chunks, "
+            f"{statistics.median(whole_seconds) * 1e3:,.0f} ms in one"
+        )
+        label = f"cfai SSE decoder, a {size / 1e6:,.1f} MB event ({shape}) in {LONG_EVENT_CHUNK:,} B chunks ÷ whole"
+        rows.append(Row(label, ratio(statistics.median(ratios)), context, spread(ratios)))
+    return rows
+
+
 def run(
     *,
     rounds: int,
     include_alternatives: bool = True,
     reasoning_tokens: int = LONG_REASONING_TOKENS,
     text_tokens: int = LONG_TEXT_TOKENS,
+    long_event_bytes: int = LONG_EVENT_BYTES,
 ) -> Section:
     expected = Expected.of(reasoning_tokens, text_tokens)
     server = long_server(reasoning_tokens, text_tokens)
@@ -287,11 +327,14 @@ def run(
         if subject in samples and baseline in samples:
             section.add(_ratio_row(subject, baseline, samples))
     section.rows += [_row(name, sample, expected) for name, sample in samples.items()]
+    section.rows += long_event_rows(rounds, long_event_bytes)
     section.notes += [f"- {name} not measured: {why}" for name, why in missing.items()]
     section.notes.append(
         f"- Rounds: {rounds}, order rotating, a full collection before each stream; CPU (process) time per whole "
         "stream divided by its chunks, median (min to max) of rounds. langchain-cloudflare passes on only "
         "`delta.content`: its reasoning chunks arrive empty (docs/alternatives.md). The buffered rows replay one "
-        "reply as a few chunks, so their CPU per chunk is the whole call's."
+        "reply as a few chunks, so their CPU per chunk is the whole call's. The long-event rows time the decoder "
+        "alone (CPU), chunked and whole in turn each round; a decoder that rescans what it holds would grow with the "
+        "square of the event."
     )
     return section

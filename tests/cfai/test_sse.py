@@ -149,3 +149,41 @@ def test_feed_returns_events_as_soon_as_they_are_complete():
     assert decoder.feed(b"\ndata: tw") == [ServerSentEvent("one")]
     assert decoder.feed(b"o\n\n") == [ServerSentEvent("two")]
     assert decoder.close() == []
+
+
+def _long_events(newline: str) -> bytes:
+    """Small events around two events longer than the decoder holds in one piece (64 KiB): one long line, and many
+    lines; with multi-byte characters, comments and an `event:` field, so every framing rule is crossed."""
+    long_line = "é€" * 40_000 + "x"
+    many_lines = newline.join(f"data: line {number} ü" for number in range(8_000))
+    text = newline.join(
+        [
+            "data: first",
+            "",
+            ": a comment",
+            "event: big",
+            f"data: {long_line}",
+            "",
+            many_lines,
+            "",
+            "data: last",
+            "",
+            "",
+        ]
+    )
+    return text.encode()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_events_longer_than_a_chunk_come_out_whole_however_they_are_cut(newline: str) -> None:
+    data = _long_events(newline)
+    whole = decode([data])
+    assert [event.event for event in whole] == ["message", "big", "message", "message"]
+    assert len(whole[1].data) == 80_001 and whole[2].data.count("\n") == 7_999 and whole[3].data == "last"
+    rng = random.Random(20261127)
+    for size in (1_000, 4_096, 65_536):
+        chunks = [data[start : start + size] for start in range(0, len(data), size)]
+        assert decode(chunks) == whole, f"chunks of {size} bytes"
+    for _ in range(20):
+        cuts = sorted(rng.sample(range(1, len(data)), rng.randint(20, 400)))
+        assert decode([data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)], strict=True)]) == whole
