@@ -1,7 +1,8 @@
 """The example Python Worker (examples/python_worker) runs its handler once, with a stand-in `workers` module.
 
 The `workers` module exists only inside Cloudflare's runtime; the stand-in has what the example uses of it
-(`WorkerEntrypoint` holding `env`, `Response.json`). The binding is a fake `env.AI` answering like gpt-oss.
+(`WorkerEntrypoint` holding `env`, `Response.json`). The binding is the emulator's (`Emulator.binding()`), as a
+Worker's own tests would use it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fake_binding import FakeBinding
+
+from cfai.emulator import Emulator
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "python_worker"
 
@@ -45,16 +47,19 @@ def entry(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 async def test_the_worker_answers_through_its_ai_binding(entry: dict[str, Any]) -> None:
-    binding = FakeBinding()
+    emulator = Emulator()  # its binding serves in-process: no server runs
+    binding = emulator.binding()
     worker = entry["Default"](ctx=None, env=types.SimpleNamespace(AI=binding))
     request = types.SimpleNamespace(url="https://cfai-gpt-oss.example.workers.dev/?q=Why+is+the+sky+blue%3F")
     response = await worker.fetch(request)
     body = json.loads(response.body)
     assert body["answer"] == "You asked: Why is the sky blue?"
     assert body["reasoning"] and body["usage"]["total_tokens"] > 0
-    ((model, inputs),) = binding.calls
-    assert model == "@cf/openai/gpt-oss-120b"
+    ((model, inputs, options),) = binding.calls
+    assert model == "@cf/openai/gpt-oss-120b" and options == {}
     assert inputs["input"] == [{"role": "user", "content": "Why is the sky blue?"}]
+    (request,) = emulator.requests
+    assert request.path.endswith("/ai/run/@cf/openai/gpt-oss-120b") and request.json == inputs
 
 
 def test_the_wrangler_config_declares_the_ai_binding_and_the_entry_point() -> None:

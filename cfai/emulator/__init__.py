@@ -10,11 +10,11 @@
 
 Modules: `app` (routes, Cloudflare gatekeeping, delivery), `responses_api` / `chat_api` / `embeddings_api` (request
 checks and reply shapes per surface), `streams` (SSE framings), `model` (the deterministic rule-based model),
-`tool_plan` (which tools it calls, with which part of the prompt), `schema_check` (malformed schemas are 400s),
-`schema_synth` and `prompt_facts` (JSON from a schema, filled from the prompt), `embedding_model` (deterministic
-vectors), `queue` (the async batch queue), `tokens` (token arithmetic), `faults` (scripts), `state` (settings,
-records, scripts, batch jobs), `envelope` (Cloudflare's v4 envelope and codes), `server` (`Emulator`), `pytest_plugin`
-(the `workers_ai_emulator` fixture).
+`tool_plan` (which tools it calls, with which part of the prompt), `binding` (the emulator as a Worker's `env.AI`),
+`schema_check` (malformed schemas are 400s), `schema_synth` and `prompt_facts` (JSON from a schema, filled from the
+prompt), `embedding_model` (deterministic vectors), `queue` (the async batch queue), `tokens` (token arithmetic),
+`faults` (scripts), `state` (settings, records, scripts, batch jobs), `envelope` (Cloudflare's v4 envelope and codes),
+`server` (`Emulator`), `pytest_plugin` (the `workers_ai_emulator` fixture).
 
 Importing this package loads nothing; Starlette and uvicorn load when an app is built or a server starts.
 """

@@ -33,6 +33,8 @@ from cfai.emulator.state import (
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from cfai.emulator.binding import EmulatorBinding
+
 _START_TIMEOUT = 10.0
 _GRACE_SECONDS = 0.5  # how long in-flight replies may finish at shutdown before their connections are cut
 
@@ -133,6 +135,13 @@ class Emulator:
     def v1_url(self) -> str:
         """The `base_url` to give a client: `{base_url}/client/v4/accounts/{account_id}/ai/v1`."""
         return self.base_url + self.v1_path
+
+    def binding(self) -> EmulatorBinding:
+        """A Workers AI binding (`env.AI`) served by this emulator in-process, for tests of Worker code: no server
+        needs to run (`cfai.emulator.binding`)."""
+        from cfai.emulator.binding import EmulatorBinding
+
+        return EmulatorBinding(self)
 
     def run_url(self, model: str = "@cf/openai/gpt-oss-120b") -> str:
         return f"{self.base_url}/client/v4/accounts/{self.account_id}/ai/run/{model}"

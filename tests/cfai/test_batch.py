@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from support.fake_binding import EmulatorBinding
 
 from cfai import AsyncWorkersAIClient, WorkersAIClient
 from cfai.batch import (
@@ -242,7 +241,7 @@ async def test_through_a_workers_binding_the_queue_is_run_with_its_queue_option(
     workers_ai_emulator: Emulator,
 ) -> None:
     workers_ai_emulator.fail_batch_items([1], "AiError: Capacity temporarily exceeded")
-    binding = EmulatorBinding(workers_ai_emulator)
+    binding = workers_ai_emulator.binding()
     queue = AsyncBatchQueue(BindingClient(binding), polling=Polling(interval=0), progress=False)
     bodies = [build_request(model=MODEL, input=text) for text in ("One", "Two", "Three")]
 
@@ -263,7 +262,7 @@ async def test_through_a_workers_binding_the_queue_is_run_with_its_queue_option(
 async def test_through_a_binding_a_batch_is_handed_back_and_resumed_by_request_id(
     workers_ai_emulator: Emulator,
 ) -> None:
-    client = BindingClient(EmulatorBinding(workers_ai_emulator))
+    client = BindingClient(workers_ai_emulator.binding())
     bodies = [build_request(model=MODEL, input="Later")]
     with pytest.raises(BatchPendingError) as pending:
         await AsyncBatchQueue(client, polling=Polling(timeout=0), progress=False).run(bodies)

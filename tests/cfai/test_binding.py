@@ -7,7 +7,7 @@ import types
 from typing import Any
 
 import pytest
-from support.fake_binding import EmulatorBinding, FakeBinding, JsException
+from support.fake_binding import FakeBinding, JsException
 
 from cfai.batch import AsyncBatchQueue, Polling
 from cfai.binding import BindingClient, error_from_binding, gateway_run_option
@@ -231,7 +231,7 @@ async def test_every_run_goes_through_the_ai_gateway_it_was_given(workers_ai_emu
     await aembed(client, EMBEDDING_MODEL, ["Hi"])
     assert binding.options == [{"gateway": GATEWAY}] * 2
 
-    queued = EmulatorBinding(workers_ai_emulator)
+    queued = workers_ai_emulator.binding()
     queue = AsyncBatchQueue(BindingClient(queued, gateway=GATEWAY), polling=Polling(interval=0), progress=False)
     await queue.run([build_request(model=MODEL, input="Later")])
     assert queued.calls[0][2] == {"queueRequest": True, "gateway": GATEWAY}

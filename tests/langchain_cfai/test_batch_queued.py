@@ -12,7 +12,6 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
-from support.fake_binding import EmulatorBinding
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
 from cfai.binding import AsyncOnlyError
@@ -271,7 +270,7 @@ def test_a_handler_that_raises_still_leaves_every_run_ended_once(
 
 async def test_inside_a_worker_abatch_queued_goes_through_the_binding(workers_ai_emulator: Emulator) -> None:
     workers_ai_emulator.fail_batch_items([1], "AiError: Capacity temporarily exceeded")
-    binding = EmulatorBinding(workers_ai_emulator)
+    binding = workers_ai_emulator.binding()
     llm = ChatWorkersAI(binding=binding, max_retries=0)  # no account id, token or URL
 
     replies = await llm.abatch_queued(["One", "Two", "Three"], return_exceptions=True, polling=NO_WAIT)

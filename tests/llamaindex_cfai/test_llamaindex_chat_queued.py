@@ -14,7 +14,6 @@ from llama_index.core.instrumentation.events.exception import ExceptionEvent
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMChatStartEvent
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
-from support.fake_binding import EmulatorBinding
 
 from cfai.batch import BatchItemError, BatchPendingError, Polling
 from cfai.binding import AsyncOnlyError
@@ -196,7 +195,7 @@ def test_a_handler_that_raises_still_leaves_each_conversation_ended_once(workers
 
 
 async def test_inside_a_worker_achat_queued_goes_through_the_binding(workers_ai_emulator: Emulator) -> None:
-    binding = EmulatorBinding(workers_ai_emulator)
+    binding = workers_ai_emulator.binding()
     llm = WorkersAI(binding=binding, max_retries=0)  # no account id or token
 
     responses = await llm.achat_queued([ask("q0"), ask("q1")], polling=NO_WAIT)
