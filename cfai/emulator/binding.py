@@ -22,7 +22,7 @@ import httpx
 if TYPE_CHECKING:
     from cfai.emulator.server import Emulator
 
-__all__ = ["BindingError", "EmulatorBinding"]
+__all__ = ["BindingError", "EmulatorBinding", "binding_error"]
 
 # The requests never leave the process (ASGI); the address only gives them a well-formed URL.
 _IN_PROCESS = "http://127.0.0.1"
@@ -30,6 +30,11 @@ _IN_PROCESS = "http://127.0.0.1"
 
 class BindingError(Exception):
     """What a binding raises for a refused call: a message, no status and no code attribute."""
+
+
+def binding_error(code: object, message: str) -> BindingError:
+    """The error a binding raises for a refusal the REST route answers with `code` and `message`."""
+    return BindingError(f"AiError: {code}: {message.removeprefix('AiError: ')}")
 
 
 class EmulatorBinding:
@@ -58,5 +63,4 @@ class EmulatorBinding:
         if envelope.get("success"):
             return envelope["result"]
         error = (envelope.get("errors") or [{}])[0]
-        message = str(error.get("message", "")).removeprefix("AiError: ")
-        raise BindingError(f"AiError: {error.get('code')}: {message}")
+        raise binding_error(error.get("code"), str(error.get("message", "")))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cfai.catalog import EMBEDDING_MODELS
+from cfai.emulator.binding import BindingError, binding_error
 from cfai.emulator.embeddings_api import native_request, native_result
 from cfai.emulator.envelope import CloudflareError
 from cfai.emulator.model import respond
@@ -22,8 +23,8 @@ from cfai.emulator.responses_api import prompt_from_request, response_object
 CONTEXT_WINDOW = 128_000
 
 
-class JsException(Exception):
-    """What Pyodide raises for a rejected JavaScript promise: a message, no status, no code attribute."""
+# What Pyodide raises for a rejected JavaScript promise: a message, no status, no code attribute.
+JsException = BindingError
 
 
 @dataclass
@@ -47,7 +48,7 @@ class FakeBinding:
             turn = respond(prompt_from_request(inputs, model, CONTEXT_WINDOW))
             return response_object(turn, inputs, model, CONTEXT_WINDOW)
         except CloudflareError as refused:  # a binding's refusal is a message with the code in it
-            raise JsException(f"AiError: {refused.code}: {refused.message.removeprefix('AiError: ')}") from None
+            raise binding_error(refused.code, refused.message) from None
 
     @property
     def last_inputs(self) -> dict[str, Any]:
